@@ -1,0 +1,137 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * gwroute/config.h: load Gateway API objects from YAML or JSON text and
+ * read the diagnostics.
+ *
+ * A config collects objects from any number of texts (multi-document YAML,
+ * JSON, `kind: List` as kubectl prints it). Each object is defaulted and
+ * validated as the API server's CRD schema and CEL rules, plus the checks
+ * a conformant controller makes (docs/CONFIG.md). An invalid object is
+ * rejected whole with one diagnostic per problem; the others load. A text
+ * that is not well-formed loads nothing.
+ *
+ * Thread-safety: a gwr_config may be used by one thread at a time.
+ */
+#ifndef GWROUTE_CONFIG_H
+#define GWROUTE_CONFIG_H
+
+#include "gwroute/common.h"
+#include "gwroute/context.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gwr_config gwr_config;
+typedef struct gwr_diag gwr_diag;
+
+/** Text formats for gwr_config_add_text(). */
+typedef enum gwr_format {
+    GWR_FORMAT_AUTO = 0,  /**< JSON if it starts with { or [, else YAML */
+    GWR_FORMAT_YAML = 1,
+    GWR_FORMAT_JSON = 2
+} gwr_format;
+
+/** Diagnostic severities. */
+typedef enum gwr_severity {
+    GWR_SEVERITY_ERROR = 0,   /**< the object (or the text) was rejected */
+    GWR_SEVERITY_WARNING = 1, /**< loaded, but probably not what was meant */
+    GWR_SEVERITY_NOTE = 2     /**< informational, e.g. an unknown kind skipped */
+} gwr_severity;
+
+/**
+ * Create an empty config.
+ * @param[out] out receives the config (NULL on failure).
+ * @param[in]  ctx context; the config holds a reference to it.
+ * @return GWR_OK, GWR_E_INVAL, GWR_E_NOMEM.
+ * @since 1.0
+ */
+GWR_API
+int gwr_config_new(gwr_config **out, gwr_ctx *ctx);
+
+/** Free a config and everything borrowed from it. NULL is a no-op. @since 1.0 */
+GWR_API
+void gwr_config_free(gwr_config *cfg);
+
+/**
+ * Load every document of one text.
+ *
+ * @param cfg    the config.
+ * @param format a gwr_format value.
+ * @param text   the bytes (not NUL-terminated); copied, need not outlive
+ *               the call.
+ * @param source a name for diagnostics (file name, "-" for stdin); copied.
+ * @return GWR_OK when every object loaded; GWR_E_CONFIG when one or more
+ *         objects were rejected (the others loaded; see the diagnostics);
+ *         GWR_E_PARSE or GWR_E_LIMIT when the text is malformed or too
+ *         large, and GWR_E_NOMEM: then nothing from this text was loaded
+ *         and the config is exactly as before (diagnostics aside).
+ *         GWR_E_INVAL for a NULL config or unknown format.
+ * @since 1.0
+ */
+GWR_API
+int gwr_config_add_text(gwr_config *cfg, uint32_t format, gwr_str text,
+                        gwr_str source);
+
+/** Number of diagnostics collected so far (all texts). @since 1.0 */
+GWR_API
+size_t gwr_config_diag_count(const gwr_config *cfg);
+
+/** Number of error diagnostics collected so far. @since 1.0 */
+GWR_API
+size_t gwr_config_error_count(const gwr_config *cfg);
+
+/**
+ * The i-th diagnostic, borrowed from the config (valid until it is freed),
+ * or NULL when i is out of range.
+ * @since 1.0
+ */
+GWR_API
+const gwr_diag *gwr_config_diag(const gwr_config *cfg, size_t i);
+
+/** gwr_severity of a diagnostic. @since 1.0 */
+GWR_API
+uint32_t gwr_diag_severity(const gwr_diag *d);
+/** Source name given to gwr_config_add_text(). @since 1.0 */
+GWR_API
+gwr_str gwr_diag_source(const gwr_diag *d);
+/** 1-based line (0 when unknown). @since 1.0 */
+GWR_API
+uint32_t gwr_diag_line(const gwr_diag *d);
+/** 1-based column (0 when unknown). @since 1.0 */
+GWR_API
+uint32_t gwr_diag_column(const gwr_diag *d);
+/** Object kind ("HTTPRoute"), empty when not known. @since 1.0 */
+GWR_API
+gwr_str gwr_diag_kind(const gwr_diag *d);
+/** Object namespace, empty for cluster-scoped kinds. @since 1.0 */
+GWR_API
+gwr_str gwr_diag_namespace(const gwr_diag *d);
+/** Object name, empty when not known. @since 1.0 */
+GWR_API
+gwr_str gwr_diag_name(const gwr_diag *d);
+/** Field path, e.g. "spec.rules[0].matches[1].path.value". @since 1.0 */
+GWR_API
+gwr_str gwr_diag_field(const gwr_diag *d);
+/** What is wrong. @since 1.0 */
+GWR_API
+gwr_str gwr_diag_message(const gwr_diag *d);
+
+/**
+ * Format a diagnostic as one line,
+ * "SOURCE:LINE:COL: KIND NAMESPACE/NAME: FIELD.PATH: message" (unknown
+ * parts print as "-"), snprintf-style.
+ * @return the length of the full line (excluding the NUL), which may be
+ *         larger than @p size - 1 when the line was cut; negative on
+ *         GWR_E_INVAL.
+ * @since 1.0
+ */
+GWR_API
+int gwr_diag_format(const gwr_diag *d, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GWROUTE_CONFIG_H */

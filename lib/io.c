@@ -1,0 +1,104 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * The I/O shim: every default for a member the host left NULL lives here,
+ * and every call into the host goes through a helper here. This is the
+ * only file that reads the OS clock.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "gwr_private.h"
+
+static uint64_t
+default_now_ms(void *ud)
+{
+    (void)ud;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Marker: the default random source needs the context's PRNG state, so
+ * gwr_io__random handles it without calling through the table. */
+static void
+default_random(uint8_t *buf, size_t len, void *ud)
+{
+    (void)buf;
+    (void)len;
+    (void)ud;
+}
+
+static void
+default_log(uint32_t level, gwr_str msg, void *ud)
+{
+    (void)level;
+    (void)msg;
+    (void)ud;
+}
+
+void
+gwr_io__resolve(gwr_io *io)
+{
+    if (io->now_ms == NULL)
+        io->now_ms = default_now_ms;
+    if (io->random == NULL)
+        io->random = default_random;
+    if (io->log == NULL)
+        io->log = default_log;
+}
+
+uint64_t
+gwr_io__now_ms(gwr_ctx *ctx)
+{
+    return ctx->io.now_ms(ctx->io_ud);
+}
+
+/* splitmix64: small, fast, statistically good; not cryptographic, which
+ * sampling and weighted choice do not need. */
+static uint64_t
+splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void
+gwr_io__random(gwr_ctx *ctx, void *buf, size_t len)
+{
+    if (ctx->io.random != default_random) {
+        ctx->io.random(buf, len, ctx->io_ud);
+        return;
+    }
+    uint8_t *out = buf;
+    while (len > 0) {
+        uint64_t r = splitmix64(&ctx->prng_state);
+        size_t n = len < sizeof(r) ? len : sizeof(r);
+        for (size_t i = 0; i < n; i++)
+            out[i] = (uint8_t)(r >> (8 * i));
+        out += n;
+        len -= n;
+    }
+}
+
+void
+gwr_io__log(gwr_ctx *ctx, uint32_t level, const char *fmt, ...)
+{
+    if (level > ctx->log_level || ctx->io.log == default_log)
+        return;
+    /* Fixed buffer: logging must work when allocation does not. Long
+     * messages are cut, which is acceptable for a log line. */
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+    gwr_str msg = { line, len };
+    ctx->io.log(level, msg, ctx->io_ud);
+}
