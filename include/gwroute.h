@@ -11,5 +11,8 @@
 #include "gwroute/version.h"
 #include "gwroute/common.h"
 #include "gwroute/context.h"
+#include "gwroute/table.h"
+#include "gwroute/request.h"
+#include "gwroute/decision.h"
 
 #endif /* GWROUTE_H */

@@ -77,7 +77,8 @@ gwr_hostname__intersect(gwr_str listener, gwr_str route, gwr_str *out);
  *   - "name" or "name:port": the name, lowercased, with ONE trailing dot
  *     removed ("example.com." is the same DNS name as "example.com");
  *   - the port, when present, must be 1 to 5 digits <= 65535 ("host:" with
- *     an empty port is accepted as no port, as RFC 3986 allows);
+ *     an empty port is accepted as no port, as RFC 3986 allows; port 0
+ *     therefore reads the same as no port);
  *   - names may only contain A-Z a-z 0-9 '-' '_' '.', must not start with
  *     '.' nor contain an empty label.
  * The result is written to buf (NUL-terminated) and *out views it;

@@ -13,6 +13,7 @@
 #ifndef GWR_RESOLVE_H
 #define GWR_RESOLVE_H
 
+#include "diag.h"
 #include "model.h"
 
 /* Backend protocol from the Service port's appProtocol (GEP-1911). */

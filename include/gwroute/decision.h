@@ -1,0 +1,276 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * gwroute/decision.h: match a request against a table and read what the
+ * gateway should do with it.
+ *
+ * A decision is a reusable, caller-owned scratch object, one per thread
+ * (like a PCRE2 match data). gwr_table_match() fills it; once its buffers
+ * have grown to the size the traffic needs, matching allocates nothing.
+ * A decision holds a reference on the table it was last matched against,
+ * released by the next match or by gwr_decision_free(), so every view read
+ * from it stays valid until then even if the host swapped and unref'd the
+ * table meanwhile.
+ *
+ * Everything returned by an accessor is borrowed from the decision and
+ * valid until the decision is matched again or freed. Accessors accept a
+ * decision that was never matched (they report GWR_RESULT_NO_ROUTE with
+ * status 0 and empty values).
+ *
+ * Thread-safety: a gwr_decision may be used by one thread at a time; the
+ * table it matches against may be shared (gwroute/table.h).
+ */
+#ifndef GWROUTE_DECISION_H
+#define GWROUTE_DECISION_H
+
+#include "gwroute/common.h"
+#include "gwroute/context.h"
+#include "gwroute/request.h"
+#include "gwroute/table.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The decision (opaque). */
+typedef struct gwr_decision gwr_decision;
+/** A backend of a decision (the chosen one, or a mirror); borrowed. */
+typedef struct gwr_backend gwr_backend;
+
+/** What the gateway does with the request. */
+typedef enum gwr_result {
+    GWR_RESULT_NO_ROUTE = 0, /**< nothing matched: answer 404 */
+    GWR_RESULT_FORWARD = 1,  /**< send the upstream request to the backend */
+    GWR_RESULT_REDIRECT = 2, /**< answer status + Location */
+    GWR_RESULT_RESPOND = 3   /**< answer status (400, 500) without a body */
+} gwr_result;
+
+/** Backend protocol, from the Service port's appProtocol (GEP-1911). */
+typedef enum gwr_backend_proto_kind {
+    GWR_BACKEND_HTTP = 0,    /**< HTTP/1.1 (or whatever the host prefers) */
+    GWR_BACKEND_H2C = 1,     /**< kubernetes.io/h2c: HTTP/2 prior knowledge */
+    GWR_BACKEND_WS = 2,      /**< kubernetes.io/ws: WebSocket */
+    GWR_BACKEND_WSS = 3      /**< kubernetes.io/wss: WebSocket over TLS */
+} gwr_backend_proto_kind;
+
+/** Lists of response header edits (gwr_decision_response_header()). */
+typedef enum gwr_header_list {
+    GWR_HEADERS_SET = 0,
+    GWR_HEADERS_ADD = 1,
+    GWR_HEADERS_REMOVE = 2   /**< names only; values are empty */
+} gwr_header_list;
+
+/**
+ * Create a decision.
+ * @param[out] out receives the decision (NULL on failure).
+ * @param[in]  ctx the context whose allocator (and, for unseeded requests,
+ *                 random source) the decision uses; referenced.
+ * @return GWR_OK, GWR_E_INVAL, GWR_E_NOMEM.
+ * @since 1.0
+ */
+GWR_API
+int gwr_decision_new(gwr_decision **out, gwr_ctx *ctx);
+
+/** Free a decision and drop its table reference. NULL is a no-op. @since 1.0 */
+GWR_API
+void gwr_decision_free(gwr_decision *d);
+
+/**
+ * Route one request.
+ *
+ * Selects the listener (port, scheme, Host), the winning route rule by the
+ * Gateway API precedence, picks the backend by weight, applies the rule's
+ * and then the chosen backendRef's filters, and fills @p d. Allocates only
+ * while the decision's buffers grow.
+ *
+ * @param[in]  table the table (any thread).
+ * @param[in]  req   the request; borrowed for the call only.
+ * @param[out] d     the decision to fill (its previous content is gone).
+ * @return GWR_OK (every outcome, no_route included, is GWR_OK);
+ *         GWR_E_INVAL (NULL argument); GWR_E_ABI (bad @c req->size);
+ *         GWR_E_CALLBACK (the header callback failed); GWR_E_NOMEM.
+ *         On error @p d reads as never matched.
+ * @since 1.0
+ */
+GWR_API
+int gwr_table_match(const gwr_table *table, const gwr_request *req,
+                    gwr_decision *d);
+
+/** gwr_result of the last match. @since 1.0 */
+GWR_API
+uint32_t gwr_decision_result(const gwr_decision *d);
+
+/** HTTP status the gateway answers itself: 0 for FORWARD, 404 NO_ROUTE,
+ *  400 for a rejected path or Host, 500 for a missing or invalid backend,
+ *  the redirect code for REDIRECT. @since 1.0 */
+GWR_API
+int gwr_decision_status(const gwr_decision *d);
+
+/** The seed the weighted choice and mirror sampling used. @since 1.0 */
+GWR_API
+uint64_t gwr_decision_seed(const gwr_decision *d);
+
+/** Kind of the matched route ("HTTPRoute", "GRPCRoute"); empty when no
+ *  route matched. @since 1.0 */
+GWR_API
+gwr_str gwr_decision_route_kind(const gwr_decision *d);
+/** Namespace of the matched route; empty when none. @since 1.0 */
+GWR_API
+gwr_str gwr_decision_route_namespace(const gwr_decision *d);
+/** Name of the matched route; empty when none. @since 1.0 */
+GWR_API
+gwr_str gwr_decision_route_name(const gwr_decision *d);
+/** 0-based index of the matched rule in its route, -1 when none. @since 1.0 */
+GWR_API
+int gwr_decision_rule_index(const gwr_decision *d);
+/** Name of the matched rule; empty when unnamed or none. @since 1.0 */
+GWR_API
+gwr_str gwr_decision_rule_name(const gwr_decision *d);
+
+/** The chosen backend (FORWARD only), else NULL. @since 1.0 */
+GWR_API
+const gwr_backend *gwr_decision_backend(const gwr_decision *d);
+
+/** Backend kind ("Service"). @since 1.0 */
+GWR_API
+gwr_str gwr_backend_kind(const gwr_backend *b);
+/** Backend group ("" for core). @since 1.0 */
+GWR_API
+gwr_str gwr_backend_group(const gwr_backend *b);
+/** Backend namespace. @since 1.0 */
+GWR_API
+gwr_str gwr_backend_namespace(const gwr_backend *b);
+/** Backend name. @since 1.0 */
+GWR_API
+gwr_str gwr_backend_name(const gwr_backend *b);
+/** The Service port of the backendRef (0 when unset). @since 1.0 */
+GWR_API
+uint32_t gwr_backend_port(const gwr_backend *b);
+/** gwr_backend_proto_kind (GWR_BACKEND_*). @since 1.0 */
+GWR_API
+uint32_t gwr_backend_protocol(const gwr_backend *b);
+
+/** Number of ready endpoints from the Service's EndpointSlices (0 when
+ *  none are loaded: the host resolves the Service itself). @since 1.0 */
+GWR_API
+size_t gwr_backend_endpoint_count(const gwr_backend *b);
+/**
+ * The i-th ready endpoint: its address (IPv4, IPv6 or FQDN as in the
+ * slice) and the port to connect to.
+ * @return GWR_OK or GWR_E_RANGE.
+ * @since 1.0
+ */
+GWR_API
+int gwr_backend_endpoint(const gwr_backend *b, size_t i, gwr_str *address,
+                         uint32_t *port);
+
+/** 1 when a BackendTLSPolicy applies: connect with TLS. @since 1.0 */
+GWR_API
+int gwr_backend_tls(const gwr_backend *b);
+/** BackendTLSPolicy validation.hostname: the SNI (empty when no policy).
+ *  @since 1.0 */
+GWR_API
+gwr_str gwr_backend_tls_hostname(const gwr_backend *b);
+/** BackendTLSPolicy wellKnownCACertificates ("System"), empty if unset.
+ *  @since 1.0 */
+GWR_API
+gwr_str gwr_backend_tls_well_known(const gwr_backend *b);
+/** Number of subjectAltNames. @since 1.0 */
+GWR_API
+size_t gwr_backend_tls_san_count(const gwr_backend *b);
+/** The i-th SAN: type "Hostname" or "URI" and its value.
+ *  @return GWR_OK or GWR_E_RANGE. @since 1.0 */
+GWR_API
+int gwr_backend_tls_san(const gwr_backend *b, size_t i, gwr_str *type,
+                        gwr_str *value);
+/** Number of caCertificateRefs. @since 1.0 */
+GWR_API
+size_t gwr_backend_tls_ca_ref_count(const gwr_backend *b);
+/** The i-th caCertificateRef (in the Service's namespace).
+ *  @return GWR_OK or GWR_E_RANGE. @since 1.0 */
+GWR_API
+int gwr_backend_tls_ca_ref(const gwr_backend *b, size_t i, gwr_str *group,
+                           gwr_str *kind, gwr_str *name);
+
+/** Upstream request method (FORWARD only; empty otherwise). @since 1.0 */
+GWR_API
+gwr_str gwr_decision_upstream_method(const gwr_decision *d);
+/** Upstream scheme, the request's. @since 1.0 */
+GWR_API
+gwr_str gwr_decision_upstream_scheme(const gwr_decision *d);
+/** Upstream Host: the request's as received (port included) unless a
+ *  URLRewrite replaced it. @since 1.0 */
+GWR_API
+gwr_str gwr_decision_upstream_host(const gwr_decision *d);
+/** Upstream path and query ("/after/rewrite?query"). @since 1.0 */
+GWR_API
+gwr_str gwr_decision_upstream_path(const gwr_decision *d);
+/** Number of upstream header fields after every request filter. @since 1.0 */
+GWR_API
+size_t gwr_decision_upstream_header_count(const gwr_decision *d);
+/** The i-th upstream header field, NULL when out of range. @since 1.0 */
+GWR_API
+const gwr_header *gwr_decision_upstream_header(const gwr_decision *d,
+                                               size_t i);
+
+/** The Location value of a REDIRECT; empty otherwise. @since 1.0 */
+GWR_API
+gwr_str gwr_decision_location(const gwr_decision *d);
+
+/** Number of entries in one response header list (gwr_header_list):
+ *  rule-level ResponseHeaderModifier entries, then the chosen backendRef's.
+ *  @since 1.0 */
+GWR_API
+size_t gwr_decision_response_header_count(const gwr_decision *d,
+                                          uint32_t list);
+/** The i-th entry of a response header list, NULL when out of range.
+ *  @since 1.0 */
+GWR_API
+const gwr_header *gwr_decision_response_header(const gwr_decision *d,
+                                               uint32_t list, size_t i);
+
+/** Number of mirrors with a valid backend (invalid ones are dropped).
+ *  @since 1.0 */
+GWR_API
+size_t gwr_decision_mirror_count(const gwr_decision *d);
+/** The i-th mirror backend; *sampled (may be NULL) is 1 when this request
+ *  is to be mirrored there. NULL when out of range. @since 1.0 */
+GWR_API
+const gwr_backend *gwr_decision_mirror(const gwr_decision *d, size_t i,
+                                       int *sampled);
+
+/** timeouts.request in ms, -1 when unset (0 = disabled). @since 1.0 */
+GWR_API
+int64_t gwr_decision_timeout_ms(const gwr_decision *d);
+/** timeouts.backendRequest in ms, -1 when unset. @since 1.0 */
+GWR_API
+int64_t gwr_decision_backend_timeout_ms(const gwr_decision *d);
+
+/** 1 when the rule has a retry stanza. @since 1.0 */
+GWR_API
+int gwr_decision_has_retry(const gwr_decision *d);
+/** retry.attempts, -1 when unset (or no retry). @since 1.0 */
+GWR_API
+int64_t gwr_decision_retry_attempts(const gwr_decision *d);
+/** retry.backoff in ms, -1 when unset. @since 1.0 */
+GWR_API
+int64_t gwr_decision_retry_backoff_ms(const gwr_decision *d);
+/** retry.codes: sets *codes (may be NULL) and returns their number.
+ *  @since 1.0 */
+GWR_API
+size_t gwr_decision_retry_codes(const gwr_decision *d, const uint16_t **codes);
+
+/** Number of ExtensionRef filters on the path taken (rule-level, then the
+ *  chosen backendRef's), in order, for the host to run. @since 1.0 */
+GWR_API
+size_t gwr_decision_extension_count(const gwr_decision *d);
+/** The i-th ExtensionRef. @return GWR_OK or GWR_E_RANGE. @since 1.0 */
+GWR_API
+int gwr_decision_extension(const gwr_decision *d, size_t i, gwr_str *group,
+                           gwr_str *kind, gwr_str *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GWROUTE_DECISION_H */

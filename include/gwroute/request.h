@@ -1,0 +1,72 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * gwroute/request.h: the incoming request as the host parsed it.
+ *
+ * Every string is a view into the host's own buffers, borrowed for the
+ * duration of gwr_table_match() only: the decision copies what it keeps.
+ */
+#ifndef GWROUTE_REQUEST_H
+#define GWROUTE_REQUEST_H
+
+#include "gwroute/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One header field, or one {name, value} pair of a decision list. */
+typedef struct gwr_header {
+    gwr_str name;
+    gwr_str value;
+} gwr_header;
+
+/**
+ * Header enumeration callback, used when gwr_request.headers is NULL:
+ * fill @p out with the @p index-th header field (0-based, in arrival
+ * order; the views must stay valid until gwr_table_match() returns) and
+ * return 1; return 0 when @p index is past the last field; a negative
+ * value aborts the match with GWR_E_CALLBACK.
+ */
+typedef int (*gwr_header_fn)(size_t index, gwr_header *out, void *ud);
+
+/** gwr_request.flags: use gwr_request.seed (deterministic decisions). */
+#define GWR_REQ_SEEDED UINT32_C(0x01)
+
+/**
+ * A request to route. Size-versioned: set @c size to sizeof(gwr_request)
+ * (GWR_REQUEST_INIT does it); fields are only ever appended and a newer
+ * caller's unknown tail must be zero.
+ */
+typedef struct gwr_request {
+    size_t size;
+    gwr_str method;     /**< "GET"...; empty = GET */
+    gwr_str scheme;     /**< "http" or "https"; empty = http */
+    gwr_str host;       /**< Host / :authority, may carry ":port" */
+    gwr_str path;       /**< raw request-target: path with optional ?query */
+    /** Header fields in arrival order (repeated names allowed), or NULL
+     *  to use @c header_fn. */
+    const gwr_header *headers;
+    size_t n_headers;
+    gwr_header_fn header_fn;
+    void *header_ud;
+    /** Listener port the request arrived on (1..65535). */
+    uint32_t port;
+    /** GWR_REQ_* bits. */
+    uint32_t flags;
+    /** With GWR_REQ_SEEDED: the seed of the weighted backend choice and of
+     *  mirror sampling. Otherwise 8 random bytes come from the context's
+     *  random source per match. */
+    uint64_t seed;
+} gwr_request;
+
+/** Initializer: an empty GET of "/" on port 80 would still need @c path. */
+#define GWR_REQUEST_INIT \
+    { sizeof(gwr_request), { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, 0, 0, 0, 0, \
+      80, 0, 0 }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GWROUTE_REQUEST_H */

@@ -1,0 +1,234 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * Core objects (spec §1.6): Service, EndpointSlice and Namespace. Only the
+ * fields routing needs are read; the others are recognised so that they
+ * do not warn, but are not validated (the API server owns them).
+ */
+#include <string.h>
+
+#include "build.h"
+#include "names.h"
+
+/* ---- Service --------------------------------------------------------------- */
+
+static void
+service_ports(gwr_build *b, const gwr_node *spec, gwr_service *s)
+{
+    static const char *const known[] = {
+        "name", "port", "protocol", "appProtocol", "targetPort", "nodePort",
+        NULL
+    };
+    static const char *const protos[] = { "TCP", "UDP", "SCTP", NULL };
+    const gwr_node *l = gwr_build__list(b, spec, "ports", 0, 0, 0);
+    if (l == NULL)
+        return;
+    size_t mk = gwr_build__push(b, "ports");
+    s->ports = gwr_build__alloc(b, l->n, sizeof(*s->ports));
+    for (size_t i = 0; i < l->n && s->ports != NULL; i++) {
+        size_t mi = gwr_build__push_index(b, i);
+        const gwr_node *pn = l->items[i];
+        if (gwr_build__is(b, pn, GWR_NODE_MAP)) {
+            gwr_service_port *p = &s->ports[s->n_ports++];
+            int64_t v = 0;
+            gwr_build__str_check(b, pn, "name", 0,
+                                 gwr_build__check_dns_label, &p->name);
+            if (gwr_build__int(b, pn, "port", 1, 1, 65535, &v))
+                p->port = (uint32_t)v;
+            p->protocol = gwr_build__lit("TCP");
+            gwr_build__enum(b, pn, "protocol", 0, protos, &p->protocol, NULL);
+            gwr_build__str(b, pn, "appProtocol", 0, 1, 0, &p->app_protocol);
+            /* targetPort is an int-or-string. */
+            const gwr_node *tp = gwr_node__get(pn, "targetPort");
+            if (tp != NULL && (tp->type == GWR_NODE_INT ||
+                               tp->type == GWR_NODE_STRING))
+                p->target_port = gwr_build__copy(b, tp->text);
+            else if (tp != NULL && tp->type != GWR_NODE_NULL)
+                gwr_build__error_key(b, pn, "targetPort", "must be an integer "
+                                     "or a string, got %s",
+                                     gwr_node__type_name(tp->type));
+            gwr_build__int(b, pn, "nodePort", 0, 0, 65535, &v);
+            gwr_build__fields(b, pn, known);
+            for (size_t j = 0; j + 1 < s->n_ports; j++) {
+                const gwr_service_port *o = &s->ports[j];
+                if (p->name.len > 0 && gwr_str__eq(o->name, p->name)) {
+                    gwr_build__error_key(b, pn, "name", "duplicate port name "
+                                         "\"%s\"", p->name.ptr);
+                    break;
+                }
+                if (p->port != 0 && o->port == p->port &&
+                    gwr_str__eq(o->protocol, p->protocol)) {
+                    gwr_build__error_key(b, pn, "port", "duplicate port %u/%s",
+                                         (unsigned)p->port,
+                                         p->protocol.ptr);
+                    break;
+                }
+            }
+        }
+        gwr_build__pop(b, mi);
+    }
+    gwr_build__pop(b, mk);
+}
+
+void *
+gwr_build__service(gwr_build *b, const gwr_node *obj, const gwr_meta *meta)
+{
+    static const char *const known[] = {
+        "ports", "selector", "clusterIP", "clusterIPs", "type", "externalIPs",
+        "sessionAffinity", "loadBalancerIP", "loadBalancerSourceRanges",
+        "externalName", "externalTrafficPolicy", "healthCheckNodePort",
+        "publishNotReadyAddresses", "sessionAffinityConfig", "ipFamilies",
+        "ipFamilyPolicy", "allocateLoadBalancerNodePorts",
+        "loadBalancerClass", "internalTrafficPolicy", "trafficDistribution",
+        NULL
+    };
+    static const char *const types[] = {
+        "ClusterIP", "NodePort", "LoadBalancer", "ExternalName", NULL
+    };
+    gwr_service *s = gwr_build__alloc(b, 1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->meta = *meta;
+    s->type = gwr_build__lit("ClusterIP");
+    const gwr_node *spec = gwr_build__get(b, obj, "spec", GWR_NODE_MAP, 0);
+    if (spec == NULL)
+        return s;
+    size_t mk = gwr_build__push(b, "spec");
+    gwr_build__enum(b, spec, "type", 0, types, &s->type, NULL);
+    gwr_build__str(b, spec, "clusterIP", 0, 0, 0, &s->cluster_ip);
+    gwr_build__str(b, spec, "externalName", 0, 0, 0, &s->external_name);
+    service_ports(b, spec, s);
+    gwr_build__fields(b, spec, known);
+    gwr_build__pop(b, mk);
+    return s;
+}
+
+/* ---- EndpointSlice ------------------------------------------------------- */
+
+static void
+endpoints(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
+{
+    static const char *const known[] = {
+        "addresses", "conditions", "hostname", "nodeName", "zone",
+        "targetRef", "hints", "deprecatedTopology", NULL
+    };
+    static const char *const cond_known[] = {
+        "ready", "serving", "terminating", NULL
+    };
+    const gwr_node *l = gwr_build__list(b, obj, "endpoints", 0, 0, 1000);
+    if (l == NULL)
+        return;
+    size_t mk = gwr_build__push(b, "endpoints");
+    es->endpoints = gwr_build__alloc(b, l->n, sizeof(*es->endpoints));
+    for (size_t i = 0; i < l->n && es->endpoints != NULL; i++) {
+        size_t mi = gwr_build__push_index(b, i);
+        const gwr_node *en = l->items[i];
+        if (gwr_build__is(b, en, GWR_NODE_MAP)) {
+            gwr_endpoint *e = &es->endpoints[es->n_endpoints++];
+            if (gwr_build__get(b, en, "addresses", GWR_NODE_SEQ, 1) != NULL)
+                gwr_build__strs(b, en, "addresses", 100, 1, 0, &e->addresses);
+            e->ready = 1;
+            int have_serving = 0;
+            const gwr_node *c = gwr_build__get(b, en, "conditions",
+                                               GWR_NODE_MAP, 0);
+            if (c != NULL) {
+                size_t mc = gwr_build__push(b, "conditions");
+                gwr_build__bool(b, c, "ready", 0, &e->ready);
+                have_serving = gwr_build__bool(b, c, "serving", 0,
+                                               &e->serving);
+                gwr_build__bool(b, c, "terminating", 0, &e->terminating);
+                gwr_build__fields(b, c, cond_known);
+                gwr_build__pop(b, mc);
+            }
+            if (!have_serving)
+                e->serving = e->ready;
+            gwr_build__fields(b, en, known);
+        }
+        gwr_build__pop(b, mi);
+    }
+    gwr_build__pop(b, mk);
+}
+
+static void
+slice_ports(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
+{
+    static const char *const known[] = {
+        "name", "port", "protocol", "appProtocol", NULL
+    };
+    static const char *const protos[] = { "TCP", "UDP", "SCTP", NULL };
+    const gwr_node *l = gwr_build__list(b, obj, "ports", 0, 0, 100);
+    if (l == NULL)
+        return;
+    size_t mk = gwr_build__push(b, "ports");
+    es->ports = gwr_build__alloc(b, l->n, sizeof(*es->ports));
+    for (size_t i = 0; i < l->n && es->ports != NULL; i++) {
+        size_t mi = gwr_build__push_index(b, i);
+        const gwr_node *pn = l->items[i];
+        if (gwr_build__is(b, pn, GWR_NODE_MAP)) {
+            gwr_endpoint_port *p = &es->ports[es->n_ports++];
+            int64_t v;
+            gwr_build__str(b, pn, "name", 0, 0, 63, &p->name);
+            if (gwr_build__int(b, pn, "port", 0, 1, 65535, &v))
+                p->port = (uint32_t)v;
+            p->protocol = gwr_build__lit("TCP");
+            gwr_build__enum(b, pn, "protocol", 0, protos, &p->protocol, NULL);
+            gwr_build__str(b, pn, "appProtocol", 0, 1, 0, &p->app_protocol);
+            gwr_build__fields(b, pn, known);
+        }
+        gwr_build__pop(b, mi);
+    }
+    gwr_build__pop(b, mk);
+}
+
+void *
+gwr_build__endpoint_slice(gwr_build *b, const gwr_node *obj,
+                          const gwr_meta *meta)
+{
+    static const char *const types[] = { "IPv4", "IPv6", "FQDN", NULL };
+    gwr_endpoint_slice *es = gwr_build__alloc(b, 1, sizeof(*es));
+    if (es == NULL)
+        return NULL;
+    es->meta = *meta;
+    /* EndpointSlice has no spec: its fields are at the top level. */
+    gwr_build__enum(b, obj, "addressType", 1, types, &es->address_type, NULL);
+    endpoints(b, obj, es);
+    slice_ports(b, obj, es);
+    for (size_t i = 0; i < meta->labels.n; i++)
+        if (gwr_str__eq_cstr(meta->labels.items[i].key,
+                             "kubernetes.io/service-name"))
+            es->service_name = meta->labels.items[i].value;
+    return es;
+}
+
+/* ---- Namespace ----------------------------------------------------------- */
+
+void *
+gwr_build__namespace(gwr_build *b, const gwr_node *obj, const gwr_meta *meta)
+{
+    static const char *const label = "kubernetes.io/metadata.name";
+    gwr_namespace *ns = gwr_build__alloc(b, 1, sizeof(*ns));
+    if (ns == NULL)
+        return NULL;
+    ns->meta = *meta;
+    /* Every Namespace carries this immutable label; selectors use it. */
+    for (size_t i = 0; i < meta->labels.n; i++)
+        if (gwr_str__eq_cstr(meta->labels.items[i].key, label)) {
+            if (!gwr_str__eq(meta->labels.items[i].value, meta->name))
+                gwr_build__warn(b, gwr_node__get(obj, "metadata"),
+                                "label %s is \"%s\" but the API server "
+                                "always sets it to the name \"%s\"", label,
+                                meta->labels.items[i].value.ptr,
+                                meta->name.ptr);
+            return ns;
+        }
+    gwr_kv *kv = gwr_build__alloc(b, meta->labels.n + 1, sizeof(*kv));
+    if (kv == NULL)
+        return ns;
+    if (meta->labels.n > 0)
+        memcpy(kv, meta->labels.items, meta->labels.n * sizeof(*kv));
+    kv[meta->labels.n].key = gwr_build__lit(label);
+    kv[meta->labels.n].value = meta->name;
+    ns->meta.labels.items = kv;
+    ns->meta.labels.n = meta->labels.n + 1;
+    return ns;
+}

@@ -1,0 +1,783 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * gwr_table_compile: copy the accepted routes of one Gateway out of the
+ * config's resolved view into a self-contained table and build the index
+ * described in lib/table_int.h. The config may be freed right after.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+#include "path.h"
+#include "select.h"
+#include "table_int.h"
+
+_Static_assert(GWR_PATH_DECODE_UNRESERVED == GWR_PATH__DECODE_UNRESERVED &&
+               GWR_PATH_UPPERCASE_ESCAPES == GWR_PATH__UPPERCASE_ESCAPES &&
+               GWR_PATH_REMOVE_DOT_SEGMENTS == GWR_PATH__REMOVE_DOT_SEGMENTS &&
+               GWR_PATH_MERGE_SLASHES == GWR_PATH__MERGE_SLASHES &&
+               GWR_PATH_REJECT_ENCODED_SLASH == GWR_PATH__REJECT_ENCODED_SLASH &&
+               GWR_PATH_DECODE_ENCODED_SLASH == GWR_PATH__DECODE_ENCODED_SLASH &&
+               GWR_PATH_REJECT_INVALID_ENCODING ==
+                   GWR_PATH__REJECT_INVALID_ENCODING &&
+               GWR_PATH_DEFAULT == GWR_PATH__DEFAULT,
+               "public and internal path flags must agree");
+
+#define PATH_FLAGS_ALL UINT32_C(0x7f)
+#define COMPILE_FLAGS_ALL (GWR_COMPILE_PATH_FLAGS | GWR_COMPILE_NO_NORMALIZATION)
+
+typedef struct route_slot {
+    const gwr_route *route;
+    const tbl_match **matches;    /* every match of every valid rule */
+    size_t n_matches;
+} route_slot;
+
+typedef struct entry {
+    gwr_str host;                 /* effective hostname, "" = catch-all */
+    const tbl_match *m;
+} entry;
+
+typedef struct cstate {
+    gwr_table *t;
+    const gwr_view *view;
+    gwr_ctx *ctx;
+    route_slot *routes;
+    size_t n_routes, cap_routes;
+    size_t cap_regexes;
+    entry *entries;
+    size_t n_entries, cap_entries;
+    char *errbuf;
+    size_t errbuf_size;
+} cstate;
+
+static int fail(cstate *c, int rc, const char *fmt, ...) GWR_PRINTF(3, 4);
+
+static int
+fail(cstate *c, int rc, const char *fmt, ...)
+{
+    if (c->errbuf != NULL && c->errbuf_size > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->errbuf, c->errbuf_size, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static int
+cp(cstate *c, gwr_str in, gwr_str *out)
+{
+    return gwr_arena__str(&c->t->arena, in, out);
+}
+
+#define TRY(x) do { int rc_ = (x); if (rc_ != GWR_OK) return rc_; } while (0)
+
+static int
+add_regex(cstate *c, gwr_str pattern, const gwr_regex **out)
+{
+    char err[256];
+    if (c->t->n_regexes == c->cap_regexes)
+        TRY(gwr__grow(c->ctx, (void **)&c->t->regexes, &c->cap_regexes,
+                      c->t->n_regexes + 1, sizeof(gwr_regex *)));
+    gwr_regex *re = NULL;
+    int rc = gwr_regex__compile(c->ctx, pattern, &re, err, sizeof(err));
+    if (rc == GWR_E_NOMEM)
+        return rc;
+    if (rc != GWR_OK)
+        return fail(c, GWR_E_CONFIG, "regular expression %.*s does not compile: %s",
+                    (int)pattern.len, pattern.ptr, err);
+    c->t->regexes[c->t->n_regexes++] = re;
+    *out = re;
+    return GWR_OK;
+}
+
+/* ---- backends ------------------------------------------------------------ */
+
+static uint32_t
+endpoint_port(const gwr_endpoint_slice *s, const gwr_service_port *sp)
+{
+    /* The slice port carries the Service port's name; an unnamed single
+     * port applies to the only Service port. */
+    for (size_t i = 0; i < s->n_ports; i++) {
+        if (sp != NULL && gwr_str__eq(s->ports[i].name, sp->name) &&
+            s->ports[i].port != 0)
+            return s->ports[i].port;
+    }
+    if (s->n_ports == 1 && s->ports[0].port != 0)
+        return s->ports[0].port;
+    if (sp != NULL) {
+        gwr_str tp = sp->target_port;
+        uint32_t v = 0;
+        size_t i = 0;
+        for (; i < tp.len && tp.ptr[i] >= '0' && tp.ptr[i] <= '9' && v < 65536; i++)
+            v = v * 10 + (uint32_t)(tp.ptr[i] - '0');
+        if (tp.len > 0 && i == tp.len && v > 0 && v < 65536)
+            return v;
+        return sp->port;
+    }
+    return 0;
+}
+
+static int
+conv_backend(cstate *c, const gwr_backend_ref *ref, gwr_backend *be)
+{
+    memset(be, 0, sizeof(*be));
+    TRY(cp(c, ref->group, &be->group));
+    TRY(cp(c, ref->kind, &be->kind));
+    TRY(cp(c, ref->ns, &be->ns));
+    TRY(cp(c, ref->name, &be->name));
+    be->port = ref->port;
+    const gwr_backend_res *res = gwr_resolve__backend(c->view, ref);
+    if (res == NULL)
+        return GWR_OK;            /* unknown reference: invalid */
+    be->valid = res->valid;
+    be->proto = res->proto;
+    gwr_arena *a = &c->t->arena;
+    size_t n = 0;
+    for (size_t i = 0; i < res->n_slices; i++)
+        for (size_t j = 0; j < res->slices[i]->n_endpoints; j++)
+            if (res->slices[i]->endpoints[j].ready)
+                n += res->slices[i]->endpoints[j].addresses.n;
+    if (n > 0) {
+        be->ep_addr = gwr_arena__calloc(a, n, sizeof(gwr_str));
+        be->ep_port = gwr_arena__calloc(a, n, sizeof(uint32_t));
+        if (be->ep_addr == NULL || be->ep_port == NULL)
+            return GWR_E_NOMEM;
+        for (size_t i = 0; i < res->n_slices; i++) {
+            const gwr_endpoint_slice *s = res->slices[i];
+            uint32_t port = endpoint_port(s, res->port);
+            for (size_t j = 0; j < s->n_endpoints; j++) {
+                if (!s->endpoints[j].ready)
+                    continue;
+                for (size_t k = 0; k < s->endpoints[j].addresses.n; k++) {
+                    TRY(cp(c, s->endpoints[j].addresses.items[k],
+                           &be->ep_addr[be->n_ep]));
+                    be->ep_port[be->n_ep++] = port;
+                }
+            }
+        }
+    }
+    const gwr_backend_tls_policy *p = res->tls;
+    if (p != NULL) {
+        be->tls = 1;
+        TRY(cp(c, p->hostname, &be->tls_host));
+        TRY(cp(c, p->well_known, &be->tls_well_known));
+        if (p->n_sans > 0) {
+            be->san_type = gwr_arena__calloc(a, p->n_sans, sizeof(gwr_str));
+            be->san_value = gwr_arena__calloc(a, p->n_sans, sizeof(gwr_str));
+            if (be->san_type == NULL || be->san_value == NULL)
+                return GWR_E_NOMEM;
+            for (size_t i = 0; i < p->n_sans; i++) {
+                TRY(cp(c, p->sans[i].type, &be->san_type[i]));
+                TRY(cp(c, p->sans[i].value, &be->san_value[i]));
+            }
+            be->n_san = p->n_sans;
+        }
+        if (p->n_ca_refs > 0) {
+            be->ca_group = gwr_arena__calloc(a, p->n_ca_refs, sizeof(gwr_str));
+            be->ca_kind = gwr_arena__calloc(a, p->n_ca_refs, sizeof(gwr_str));
+            be->ca_name = gwr_arena__calloc(a, p->n_ca_refs, sizeof(gwr_str));
+            if (be->ca_group == NULL || be->ca_kind == NULL || be->ca_name == NULL)
+                return GWR_E_NOMEM;
+            for (size_t i = 0; i < p->n_ca_refs; i++) {
+                TRY(cp(c, p->ca_refs[i].group, &be->ca_group[i]));
+                TRY(cp(c, p->ca_refs[i].kind, &be->ca_kind[i]));
+                TRY(cp(c, p->ca_refs[i].name, &be->ca_name[i]));
+            }
+            be->n_ca = p->n_ca_refs;
+        }
+    }
+    return GWR_OK;
+}
+
+/* ---- filters ------------------------------------------------------------- */
+
+static int
+conv_kvs(cstate *c, const gwr_kvs *in, gwr_header **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (in->n == 0)
+        return GWR_OK;
+    *out = gwr_arena__calloc(&c->t->arena, in->n, sizeof(gwr_header));
+    if (*out == NULL)
+        return GWR_E_NOMEM;
+    for (size_t i = 0; i < in->n; i++) {
+        TRY(cp(c, in->items[i].key, &(*out)[i].name));
+        TRY(cp(c, in->items[i].value, &(*out)[i].value));
+    }
+    *n = in->n;
+    return GWR_OK;
+}
+
+static int
+conv_filters(cstate *c, const gwr_filter *in, size_t n, uint64_t salt,
+             tbl_filter **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (n == 0)
+        return GWR_OK;
+    gwr_arena *a = &c->t->arena;
+    tbl_filter *fs = gwr_arena__calloc(a, n, sizeof(*fs));
+    if (fs == NULL)
+        return GWR_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const gwr_filter *f = &in[i];
+        tbl_filter *o = &fs[i];
+        o->type = f->type;
+        switch (f->type) {
+        case GWR_FILTER_REQUEST_HEADER:
+        case GWR_FILTER_RESPONSE_HEADER: {
+            TRY(conv_kvs(c, &f->headers.set, &o->hm.set, &o->hm.n_set));
+            TRY(conv_kvs(c, &f->headers.add, &o->hm.add, &o->hm.n_add));
+            size_t nr = f->headers.remove.n;
+            if (nr > 0) {
+                o->hm.remove = gwr_arena__calloc(a, nr, sizeof(gwr_header));
+                if (o->hm.remove == NULL)
+                    return GWR_E_NOMEM;
+                for (size_t k = 0; k < nr; k++) {
+                    TRY(cp(c, f->headers.remove.items[k], &o->hm.remove[k].name));
+                    o->hm.remove[k].value.ptr = "";
+                }
+                o->hm.n_remove = nr;
+            }
+            break;
+        }
+        case GWR_FILTER_REDIRECT:
+            TRY(cp(c, f->redirect.scheme, &o->scheme));
+            TRY(cp(c, f->redirect.hostname, &o->hostname));
+            o->port = f->redirect.port;
+            o->status = f->redirect.status ? f->redirect.status : 302;
+            o->path_type = f->redirect.path.type;
+            TRY(cp(c, f->redirect.path.value, &o->path_value));
+            break;
+        case GWR_FILTER_URL_REWRITE:
+            TRY(cp(c, f->rewrite.hostname, &o->hostname));
+            o->path_type = f->rewrite.path.type;
+            TRY(cp(c, f->rewrite.path.value, &o->path_value));
+            break;
+        case GWR_FILTER_MIRROR: {
+            gwr_backend *be = gwr_arena__calloc(a, 1, sizeof(*be));
+            if (be == NULL)
+                return GWR_E_NOMEM;
+            TRY(conv_backend(c, &f->mirror.backend, be));
+            /* An invalid mirror is dropped; the primary is unaffected. */
+            o->mirror = be->valid ? be : NULL;
+            o->num = f->mirror.num;
+            o->den = f->mirror.den;
+            o->salt = gwr_select__hash(salt, UINT64_C(0x4d49) + i);
+            break;
+        }
+        case GWR_FILTER_EXTENSION_REF:
+            TRY(cp(c, f->ext.group, &o->ext_group));
+            TRY(cp(c, f->ext.kind, &o->ext_kind));
+            TRY(cp(c, f->ext.name, &o->ext_name));
+            break;
+        default:
+            break;                /* CORS: not evaluated by the matcher */
+        }
+    }
+    *out = fs;
+    *nout = n;
+    return GWR_OK;
+}
+
+/* ---- routes, rules, matches --------------------------------------------- */
+
+static int
+conv_vmatches(cstate *c, const gwr_value_match *in, size_t n,
+              tbl_vmatch **out)
+{
+    *out = NULL;
+    if (n == 0)
+        return GWR_OK;
+    tbl_vmatch *v = gwr_arena__calloc(&c->t->arena, n, sizeof(*v));
+    if (v == NULL)
+        return GWR_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        v[i].type = in[i].type;
+        TRY(cp(c, in[i].name, &v[i].name));
+        TRY(cp(c, in[i].value, &v[i].value));
+        if (in[i].type == GWR_MATCH_REGEX)
+            TRY(add_regex(c, in[i].value, &v[i].re));
+    }
+    *out = v;
+    return GWR_OK;
+}
+
+static void
+set_key(tbl_match *m)
+{
+    m->key = m->path;
+    if (m->path_type == GWR_MATCH_PREFIX && m->key.len > 0 &&
+        m->key.ptr[m->key.len - 1] == '/')
+        m->key.len--;
+    if (m->path_type == GWR_MATCH_REGEX)
+        m->key.len = 0;
+}
+
+static int
+grpc_path(cstate *c, const gwr_route_match *rm, tbl_match *m)
+{
+    /* GEP-1016: a gRPC method match is a path match on
+     * /{service}/{method}; service-only is the prefix /{service}/,
+     * method-only and regexes become a full-match regex. */
+    gwr_buf b;
+    gwr_buf__init(&b, c->ctx);
+    if (!rm->has_grpc_method) {
+        m->path_type = GWR_MATCH_PREFIX;
+        gwr_buf__putc(&b, '/');
+    } else if (rm->grpc_type == GWR_MATCH_EXACT && rm->grpc_service.len &&
+               rm->grpc_method.len) {
+        m->path_type = GWR_MATCH_EXACT;
+        gwr_buf__printf(&b, "/%.*s/%.*s", (int)rm->grpc_service.len,
+                        rm->grpc_service.ptr, (int)rm->grpc_method.len,
+                        rm->grpc_method.ptr);
+    } else if (rm->grpc_type == GWR_MATCH_EXACT && rm->grpc_service.len) {
+        m->path_type = GWR_MATCH_PREFIX;
+        gwr_buf__printf(&b, "/%.*s/", (int)rm->grpc_service.len,
+                        rm->grpc_service.ptr);
+    } else {
+        m->path_type = GWR_MATCH_REGEX;
+        gwr_buf__puts(&b, "/(?:");
+        if (rm->grpc_service.len == 0)
+            gwr_buf__puts(&b, "[^/]+");
+        else if (rm->grpc_type == GWR_MATCH_EXACT)
+            gwr_buf__printf(&b, "\\Q%.*s\\E", (int)rm->grpc_service.len,
+                            rm->grpc_service.ptr);
+        else
+            gwr_buf__append(&b, rm->grpc_service.ptr, rm->grpc_service.len);
+        gwr_buf__puts(&b, ")/(?:");
+        if (rm->grpc_method.len == 0)
+            gwr_buf__puts(&b, "[^/]+");
+        else if (rm->grpc_type == GWR_MATCH_EXACT)
+            gwr_buf__printf(&b, "\\Q%.*s\\E", (int)rm->grpc_method.len,
+                            rm->grpc_method.ptr);
+        else
+            gwr_buf__append(&b, rm->grpc_method.ptr, rm->grpc_method.len);
+        gwr_buf__putc(&b, ')');
+    }
+    int rc = b.err;
+    gwr_str s = { b.ptr, b.len };
+    if (rc == GWR_OK)
+        rc = cp(c, s, &m->path);
+    gwr_buf__free(&b);
+    if (rc == GWR_OK && m->path_type == GWR_MATCH_REGEX)
+        rc = add_regex(c, m->path, &m->re);
+    return rc;
+}
+
+static uint64_t
+rule_salt(const gwr_route *r, size_t index)
+{
+    /* Stable across compiles and processes: the same id keeps choosing the
+     * same backend after a reload that did not change the rule. */
+    uint64_t h = gwr_table__hash(r->meta.ns);
+    h = gwr_select__hash(h, gwr_table__hash(r->meta.name));
+    return gwr_select__hash(h, ((uint64_t)r->meta.kind << 32) | index);
+}
+
+static int
+conv_route(cstate *c, const gwr_route *r, route_slot *slot)
+{
+    gwr_arena *a = &c->t->arena;
+    tbl_route *tr = gwr_arena__calloc(a, 1, sizeof(*tr));
+    if (tr == NULL)
+        return GWR_E_NOMEM;
+    tr->kind = r->meta.kind;
+    tr->kind_name = gwr_str__from_cstr(
+        r->meta.kind == GWR_KIND_GRPC_ROUTE ? "GRPCRoute" : "HTTPRoute");
+    TRY(cp(c, r->meta.ns, &tr->ns));
+    TRY(cp(c, r->meta.name, &tr->name));
+    tr->has_creation = r->meta.has_creation;
+    tr->creation_ms = r->meta.creation_ms;
+    size_t nm = 0;
+    for (size_t i = 0; i < r->n_rules; i++)
+        if (!r->rules[i].invalid)
+            nm += r->rules[i].n_matches ? r->rules[i].n_matches : 1;
+    slot->route = r;
+    slot->n_matches = 0;
+    slot->matches = nm ? gwr_arena__calloc(a, nm, sizeof(tbl_match *)) : NULL;
+    if (nm && slot->matches == NULL)
+        return GWR_E_NOMEM;
+    for (size_t i = 0; i < r->n_rules; i++) {
+        const gwr_rule *ru = &r->rules[i];
+        if (ru->invalid)
+            continue;
+        tbl_rule *tu = gwr_arena__calloc(a, 1, sizeof(*tu));
+        if (tu == NULL)
+            return GWR_E_NOMEM;
+        tu->route = tr;
+        tu->index = (int)i;
+        TRY(cp(c, ru->name, &tu->name));
+        tu->salt = rule_salt(r, i);
+        TRY(conv_filters(c, ru->filters, ru->n_filters, tu->salt,
+                         &tu->filters, &tu->n_filters));
+        if (ru->n_backends > 0) {
+            tu->brefs = gwr_arena__calloc(a, ru->n_backends, sizeof(tbl_bref));
+            tu->cum = gwr_arena__calloc(a, ru->n_backends, sizeof(uint32_t));
+            if (tu->brefs == NULL || tu->cum == NULL)
+                return GWR_E_NOMEM;
+            uint64_t sum = 0;
+            for (size_t k = 0; k < ru->n_backends; k++) {
+                const gwr_backend_ref *br = &ru->backends[k];
+                TRY(conv_backend(c, br, &tu->brefs[k].be));
+                tu->brefs[k].weight = br->weight;
+                TRY(conv_filters(c, br->filters, br->n_filters,
+                                 gwr_select__hash(tu->salt, k + 1),
+                                 &tu->brefs[k].filters,
+                                 &tu->brefs[k].n_filters));
+                /* 16 weights of at most 1e6 each fit in 32 bits. */
+                sum += br->weight;
+                tu->cum[k] = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+            }
+            tu->n_brefs = ru->n_backends;
+        }
+        tu->timeout_request_ms = ru->timeout_request_ms;
+        tu->timeout_backend_ms = ru->timeout_backend_ms;
+        tu->has_retry = ru->retry.set;
+        tu->attempts = ru->retry.set ? ru->retry.attempts : -1;
+        tu->backoff_ms = ru->retry.set ? ru->retry.backoff_ms : -1;
+        if (ru->retry.n_codes > 0) {
+            tu->codes = gwr_arena__calloc(a, ru->retry.n_codes, sizeof(uint16_t));
+            if (tu->codes == NULL)
+                return GWR_E_NOMEM;
+            memcpy(tu->codes, ru->retry.codes, ru->retry.n_codes * sizeof(uint16_t));
+            tu->n_codes = ru->retry.n_codes;
+        }
+        /* A GRPCRoute rule without matches matches every gRPC request. */
+        size_t n = ru->n_matches ? ru->n_matches : 1;
+        for (size_t k = 0; k < n; k++) {
+            static const gwr_route_match match_all = { 0 };
+            const gwr_route_match *rm = ru->n_matches ? &ru->matches[k] : &match_all;
+            tbl_match *m = gwr_arena__calloc(a, 1, sizeof(*m));
+            if (m == NULL)
+                return GWR_E_NOMEM;
+            m->rule = tu;
+            m->index = (uint32_t)k;
+            if (r->meta.kind == GWR_KIND_GRPC_ROUTE) {
+                m->grpc = 1;
+                TRY(grpc_path(c, rm, m));
+            } else {
+                m->path_type = rm->path_type;
+                TRY(cp(c, rm->path.len ? rm->path : gwr_str__from_cstr("/"),
+                       &m->path));
+                if (m->path_type == GWR_MATCH_REGEX)
+                    TRY(add_regex(c, m->path, &m->re));
+                TRY(cp(c, rm->method, &m->method));
+                TRY(conv_vmatches(c, rm->query, rm->n_query, &m->query));
+                m->n_query = rm->n_query;
+            }
+            set_key(m);
+            TRY(conv_vmatches(c, rm->headers, rm->n_headers, &m->headers));
+            m->n_headers = rm->n_headers;
+            slot->matches[slot->n_matches++] = m;
+        }
+    }
+    return GWR_OK;
+}
+
+static int
+route_slot_of(cstate *c, const gwr_route *r, route_slot **out)
+{
+    for (size_t i = 0; i < c->n_routes; i++) {
+        if (c->routes[i].route == r) {
+            *out = &c->routes[i];
+            return GWR_OK;
+        }
+    }
+    TRY(gwr__grow(c->ctx, (void **)&c->routes, &c->cap_routes, c->n_routes + 1,
+                  sizeof(route_slot)));
+    route_slot *s = &c->routes[c->n_routes];
+    memset(s, 0, sizeof(*s));
+    TRY(conv_route(c, r, s));
+    c->n_routes++;
+    *out = s;
+    return GWR_OK;
+}
+
+/* ---- index --------------------------------------------------------------- */
+
+static int
+path_class(uint32_t t)
+{
+    return t == GWR_MATCH_EXACT ? 0 : t == GWR_MATCH_REGEX ? 1 : 2;
+}
+
+static int
+cmp_entry(const void *pa, const void *pb)
+{
+    const entry *a = pa, *b = pb;
+    int c = gwr_str__cmp(a->host, b->host);
+    if (c != 0)
+        return c;
+    int ca = path_class(a->m->path_type), cb = path_class(b->m->path_type);
+    if (ca != cb)
+        return ca - cb;
+    c = gwr_str__cmp(a->m->key, b->m->key);
+    if (c != 0)
+        return c;
+    return gwr_table__cmp_match(a->m, b->m);
+}
+
+/* Turn entries[lo, hi) (one host, sorted) into a bucket. */
+static int
+build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
+{
+    gwr_arena *a = &c->t->arena;
+    tbl_bucket *b = gwr_arena__calloc(a, 1, sizeof(*b));
+    const tbl_match **items = gwr_arena__calloc(a, hi - lo, sizeof(*items));
+    if (b == NULL || items == NULL)
+        return GWR_E_NOMEM;
+    b->host = c->entries[lo].host;
+    b->n_entries = hi - lo;
+    for (size_t i = lo; i < hi; i++)
+        items[i - lo] = c->entries[i].m;
+    /* Runs of one class and key become one list. */
+    size_t nruns[3] = { 0, 0, 0 };
+    for (size_t i = 0; i < hi - lo; i++) {
+        if (i == 0 || path_class(items[i]->path_type) !=
+                          path_class(items[i - 1]->path_type) ||
+            !gwr_str__eq(items[i]->key, items[i - 1]->key))
+            nruns[path_class(items[i]->path_type)]++;
+    }
+    gwr_str *keys = NULL;
+    void **vals = NULL;
+    size_t maxr = nruns[0] > nruns[2] ? nruns[0] : nruns[2];
+    if (maxr > 0) {
+        keys = gwr_arena__calloc(a, maxr, sizeof(*keys));
+        vals = gwr_arena__calloc(a, maxr, sizeof(*vals));
+        if (keys == NULL || vals == NULL)
+            return GWR_E_NOMEM;
+    }
+    for (int cls = 0; cls < 3; cls++) {
+        size_t nk = 0;
+        for (size_t i = 0; i < hi - lo;) {
+            if (path_class(items[i]->path_type) != cls) {
+                i++;
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < hi - lo && path_class(items[j]->path_type) == cls &&
+                   (cls == 1 || gwr_str__eq(items[j]->key, items[i]->key)))
+                j++;
+            if (cls == 1) {
+                b->regex.items = &items[i];
+                b->regex.n = j - i;
+            } else {
+                tbl_list *l = gwr_arena__calloc(a, 1, sizeof(*l));
+                if (l == NULL)
+                    return GWR_E_NOMEM;
+                l->items = &items[i];
+                l->n = j - i;
+                keys[nk] = items[i]->key;
+                vals[nk] = l;
+                nk++;
+            }
+            i = j;
+        }
+        if (cls == 0)
+            TRY(gwr_smap__build(a, &b->exact, keys, vals, nk));
+        else if (cls == 2)
+            TRY(gwr_smap__build(a, &b->prefix, keys, vals, nk));
+    }
+    *out = b;
+    return GWR_OK;
+}
+
+static int
+push_entry(cstate *c, gwr_str host, const tbl_match *m)
+{
+    TRY(gwr__grow(c->ctx, (void **)&c->entries, &c->cap_entries,
+                  c->n_entries + 1, sizeof(entry)));
+    c->entries[c->n_entries].host = host;
+    c->entries[c->n_entries].m = m;
+    c->n_entries++;
+    return GWR_OK;
+}
+
+static int
+build_listener(cstate *c, tbl_listener *l, const gwr_attachment *atts,
+               size_t n_atts, size_t li, int implicit)
+{
+    gwr_arena *a = &c->t->arena;
+    c->n_entries = 0;
+    for (size_t i = 0; i < n_atts; i++) {
+        const gwr_attachment *at = &atts[i];
+        if (!implicit && at->listener_index != li)
+            continue;
+        route_slot *s = NULL;
+        TRY(route_slot_of(c, at->route, &s));
+        size_t nh = at->n_hostnames;
+        for (size_t h = 0; h < (nh ? nh : 1); h++) {
+            gwr_str host = { "", 0 };
+            if (nh)
+                TRY(cp(c, at->hostnames[h], &host));
+            else
+                host = l->hostname;   /* inherits the listener's */
+            if (host.len == 1 && host.ptr[0] == '*')
+                host.len = 0;
+            for (size_t k = 0; k < s->n_matches; k++)
+                TRY(push_entry(c, host, s->matches[k]));
+        }
+    }
+    if (c->n_entries == 0)
+        return GWR_OK;
+    qsort(c->entries, c->n_entries, sizeof(entry), cmp_entry);
+    size_t nb = 0;
+    for (size_t i = 0; i < c->n_entries; i++)
+        if (i == 0 || !gwr_str__eq(c->entries[i].host, c->entries[i - 1].host))
+            nb++;
+    gwr_str *hk = gwr_arena__calloc(a, nb, sizeof(*hk));
+    void **hv = gwr_arena__calloc(a, nb, sizeof(*hv));
+    gwr_str *wk = gwr_arena__calloc(a, nb, sizeof(*wk));
+    void **wv = gwr_arena__calloc(a, nb, sizeof(*wv));
+    if (hk == NULL || hv == NULL || wk == NULL || wv == NULL)
+        return GWR_E_NOMEM;
+    size_t nhk = 0, nwk = 0;
+    for (size_t i = 0; i < c->n_entries;) {
+        size_t j = i + 1;
+        while (j < c->n_entries && gwr_str__eq(c->entries[j].host, c->entries[i].host))
+            j++;
+        tbl_bucket *b = NULL;
+        TRY(build_bucket(c, i, j, &b));
+        gwr_str h = b->host;
+        if (h.len == 0) {
+            l->all = b;
+        } else if (h.len > 2 && h.ptr[0] == '*' && h.ptr[1] == '.') {
+            wk[nwk].ptr = h.ptr + 2;
+            wk[nwk].len = h.len - 2;
+            wv[nwk++] = b;
+        } else {
+            hk[nhk] = h;
+            hv[nhk++] = b;
+        }
+        c->t->n_entries += j - i;
+        i = j;
+    }
+    TRY(gwr_smap__build(a, &l->hosts, hk, hv, nhk));
+    TRY(gwr_smap__build(a, &l->wild, wk, wv, nwk));
+    return GWR_OK;
+}
+
+/* ---- entry point --------------------------------------------------------- */
+
+static int
+find_gateway(cstate *c, const gwr_model *model, const gwr_compile_opts *o,
+             const gwr_gateway **out)
+{
+    *out = NULL;
+    if (o->gateway_name.len == 0) {
+        if (model->n_gateways > 1)
+            return fail(c, GWR_E_CONFIG,
+                        "several Gateways are loaded; name one");
+        if (model->n_gateways == 1)
+            *out = model->gateways[0];
+        return GWR_OK;
+    }
+    for (size_t i = 0; i < model->n_gateways; i++) {
+        const gwr_gateway *g = model->gateways[i];
+        if (gwr_str__eq(g->meta.ns, o->gateway_ns) &&
+            gwr_str__eq(g->meta.name, o->gateway_name)) {
+            *out = g;
+            return GWR_OK;
+        }
+    }
+    return fail(c, GWR_E_NOT_FOUND, "no Gateway %.*s/%.*s is loaded",
+                (int)o->gateway_ns.len, o->gateway_ns.ptr,
+                (int)o->gateway_name.len, o->gateway_name.ptr);
+}
+
+static int
+compile(cstate *c, const gwr_config *cfg, const gwr_compile_opts *o)
+{
+    const gwr_view *view = NULL;
+    TRY(gwr_config__view(cfg, &view));
+    c->view = view;
+    const gwr_gateway *gw = NULL;
+    TRY(find_gateway(c, &cfg->model, o, &gw));
+    const gwr_attachment *atts = NULL;
+    size_t n_atts = gwr_resolve__attachments(view, gw, &atts);
+    gwr_table *t = c->t;
+    size_t nl = gw ? gw->n_listeners : 1;
+    t->listeners = gwr_arena__calloc(&t->arena, nl, sizeof(tbl_listener));
+    if (t->listeners == NULL)
+        return GWR_E_NOMEM;
+    if (gw == NULL) {
+        tbl_listener *l = &t->listeners[t->n_listeners++];
+        l->name = gwr_str__from_cstr("");
+        l->hostname = gwr_str__from_cstr("");
+        return build_listener(c, l, atts, n_atts, 0, 1);
+    }
+    for (size_t i = 0; i < gw->n_listeners; i++) {
+        const gwr_listener *gl = &gw->listeners[i];
+        uint32_t proto;
+        if (gwr_str__eq_cstr(gl->protocol, "HTTP"))
+            proto = TBL_PROTO_HTTP;
+        else if (gwr_str__eq_cstr(gl->protocol, "HTTPS"))
+            proto = TBL_PROTO_HTTPS;
+        else
+            continue;             /* TLS, TCP, UDP: not HTTP routing */
+        tbl_listener *l = &t->listeners[t->n_listeners++];
+        l->port = gl->port;
+        l->proto = proto;
+        TRY(cp(c, gl->name, &l->name));
+        TRY(cp(c, gl->hostname, &l->hostname));
+        TRY(build_listener(c, l, atts, n_atts, i, 0));
+    }
+    return GWR_OK;
+}
+
+int
+gwr_table_compile(gwr_table **out, const gwr_config *cfg,
+                  const gwr_compile_opts *opts)
+{
+    if (out != NULL)
+        *out = NULL;
+    gwr_compile_opts o = GWR_COMPILE_OPTS_INIT;
+    if (opts != NULL) {
+        int rc = gwr_abi__check(opts, sizeof(gwr_compile_opts), sizeof(o));
+        if (rc != GWR_OK)
+            return rc;
+        gwr_abi__copy(&o, sizeof(o), opts);
+    }
+    cstate c;
+    memset(&c, 0, sizeof(c));
+    c.errbuf = o.errbuf;
+    c.errbuf_size = o.errbuf_size;
+    if (out == NULL || cfg == NULL)
+        return fail(&c, GWR_E_INVAL, "NULL argument");
+    if ((o.gateway_ns.len == 0) != (o.gateway_name.len == 0))
+        return fail(&c, GWR_E_INVAL,
+                    "gateway_ns and gateway_name go together");
+    if ((o.flags & ~COMPILE_FLAGS_ALL) != 0 ||
+        (o.path_flags & ~PATH_FLAGS_ALL) != 0)
+        return fail(&c, GWR_E_INVAL, "unknown flag bits");
+    gwr_ctx *ctx = cfg->ctx;
+    gwr_table *t = gwr__calloc(ctx, 1, sizeof(*t));
+    if (t == NULL)
+        return fail(&c, GWR_E_NOMEM, "out of memory");
+    atomic_init(&t->refs, 1);
+    t->ctx = gwr_ctx__ref(ctx);
+    gwr_arena__init(&t->arena, ctx);
+    t->flags = o.flags;
+    t->path_flags = (o.flags & GWR_COMPILE_PATH_FLAGS) ? o.path_flags
+                                                      : GWR_PATH__DEFAULT;
+    c.t = t;
+    c.ctx = ctx;
+    int rc = compile(&c, cfg, &o);
+    gwr__free(ctx, c.routes);
+    gwr__free(ctx, c.entries);
+    if (rc != GWR_OK) {
+        if (rc == GWR_E_NOMEM)
+            fail(&c, rc, "out of memory");
+        gwr_table_unref(t);
+        return rc;
+    }
+    *out = t;
+    return GWR_OK;
+}

@@ -1,0 +1,493 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * The decision object: its reusable buffers, gwr_table_match() (request
+ * intake, normalization, then lib/match.c and lib/filters.c) and the
+ * accessors. Buffers only ever grow, so a decision that has seen a
+ * request of a given shape matches the next one without allocating.
+ */
+#include <string.h>
+
+#include "hostname.h"
+#include "path.h"
+#include "table_int.h"
+
+int
+gwr_dec__reserve(gwr_decision *d, dec_vec *v, size_t need, size_t elem)
+{
+    if (need <= v->cap)
+        return GWR_OK;
+    return gwr__grow(d->ctx, &v->items, &v->cap, need, elem);
+}
+
+int
+gwr_dec__buf_reserve(gwr_buf *b, size_t need)
+{
+    if (need <= b->cap && b->ptr != NULL)
+        return GWR_OK;
+    return gwr__grow(b->ctx, (void **)&b->ptr, &b->cap, need ? need : 1, 1);
+}
+
+#define DEC_BUFS(d) { &(d)->reqbuf, &(d)->pathbuf, &(d)->hostbuf, \
+                      &(d)->joinbuf, &(d)->qbuf, &(d)->hdrbuf, &(d)->upbuf, \
+                      &(d)->locbuf }
+
+void
+gwr_dec__reset(gwr_decision *d)
+{
+    const gwr_table *t = d->table;
+    d->table = NULL;
+    gwr_table_unref((gwr_table *)t);
+    d->result = GWR_RESULT_NO_ROUTE;
+    d->status = 0;
+    d->seed = 0;
+    d->rule = NULL;
+    d->match = NULL;
+    d->backend = NULL;
+    d->listener = NULL;
+    d->req_headers.n = 0;
+    d->up_headers.n = 0;
+    for (int i = 0; i < 3; i++)
+        d->resp[i].n = 0;
+    d->mirrors.n = 0;
+    d->exts.n = 0;
+    gwr_str empty = { "", 0 };
+    d->up_method = d->up_scheme = d->up_host = d->up_path = empty;
+    d->location = empty;
+    gwr_buf *bufs[] = DEC_BUFS(d);
+    for (size_t i = 0; i < GWR_ARRAY_LEN(bufs); i++) {
+        bufs[i]->len = 0;
+        bufs[i]->err = GWR_OK;
+    }
+}
+
+int
+gwr_decision_new(gwr_decision **out, gwr_ctx *ctx)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || ctx == NULL)
+        return GWR_E_INVAL;
+    gwr_decision *d = gwr__calloc(ctx, 1, sizeof(*d));
+    if (d == NULL)
+        return GWR_E_NOMEM;
+    d->ctx = gwr_ctx__ref(ctx);
+    gwr_buf *bufs[] = DEC_BUFS(d);
+    for (size_t i = 0; i < GWR_ARRAY_LEN(bufs); i++)
+        gwr_buf__init(bufs[i], ctx);
+    int rc = gwr_regex__scratch_new(ctx, &d->scratch);
+    if (rc != GWR_OK) {
+        gwr_decision_free(d);
+        return rc;
+    }
+    gwr_dec__reset(d);
+    *out = d;
+    return GWR_OK;
+}
+
+void
+gwr_decision_free(gwr_decision *d)
+{
+    if (d == NULL)
+        return;
+    gwr_dec__reset(d);
+    gwr_ctx *ctx = d->ctx;
+    gwr_regex__scratch_free(d->scratch);
+    gwr_buf *bufs[] = DEC_BUFS(d);
+    for (size_t i = 0; i < GWR_ARRAY_LEN(bufs); i++)
+        gwr_buf__free(bufs[i]);
+    dec_vec *vecs[] = { &d->req_headers, &d->up_headers, &d->resp[0],
+                        &d->resp[1], &d->resp[2], &d->mirrors, &d->exts };
+    for (size_t i = 0; i < GWR_ARRAY_LEN(vecs); i++)
+        gwr__free(ctx, vecs[i]->items);
+    gwr__free(ctx, d);
+    gwr_ctx__unref(ctx);
+}
+
+/* ---- intake ------------------------------------------------------------- */
+
+static int
+collect_headers(gwr_decision *d, const gwr_request *r)
+{
+    if (r->headers != NULL) {
+        int rc = gwr_dec__reserve(d, &d->req_headers, r->n_headers,
+                                  sizeof(gwr_header));
+        if (rc != GWR_OK)
+            return rc;
+        if (r->n_headers)
+            memcpy(d->req_headers.items, r->headers,
+                   r->n_headers * sizeof(gwr_header));
+        d->req_headers.n = r->n_headers;
+        return GWR_OK;
+    }
+    if (r->header_fn == NULL)
+        return GWR_OK;
+    for (size_t i = 0;; i++) {
+        gwr_header h = { { "", 0 }, { "", 0 } };
+        int got = r->header_fn(i, &h, r->header_ud);
+        if (got < 0)
+            return GWR_E_CALLBACK;
+        if (got == 0)
+            return GWR_OK;
+        int rc = gwr_dec__reserve(d, &d->req_headers, i + 1, sizeof(gwr_header));
+        if (rc != GWR_OK)
+            return rc;
+        ((gwr_header *)d->req_headers.items)[i] = h;
+        d->req_headers.n = i + 1;
+    }
+}
+
+static gwr_str
+keep(gwr_buf *b, gwr_str s)
+{
+    /* b was reserved for every string of the request: no reallocation. */
+    gwr_str r = { b->ptr + b->len, s.len };
+    if (s.len)
+        memcpy(b->ptr + b->len, s.ptr, s.len);
+    b->len += s.len;
+    b->ptr[b->len++] = '\0';
+    return r;
+}
+
+static int
+intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
+{
+    int rc = collect_headers(d, r);
+    if (rc != GWR_OK)
+        return rc;
+    gwr_header *h = d->req_headers.items;
+    size_t nh = d->req_headers.n, total = 0, values = 0;
+    for (size_t i = 0; i < nh; i++) {
+        total += h[i].name.len + h[i].value.len + 2;
+        values += h[i].value.len + 1;
+    }
+    total += r->method.len + r->scheme.len + r->host.len + r->path.len + 8;
+    if ((rc = gwr_dec__buf_reserve(&d->reqbuf, total)) != GWR_OK ||
+        (rc = gwr_dec__buf_reserve(&d->joinbuf, values + 1)) != GWR_OK ||
+        (rc = gwr_dec__buf_reserve(&d->qbuf, 2 * r->path.len + 2)) != GWR_OK ||
+        (rc = gwr_dec__buf_reserve(&d->hostbuf, r->host.len + 1)) != GWR_OK ||
+        (rc = gwr_dec__buf_reserve(&d->pathbuf, 3 * r->path.len + 2)) != GWR_OK)
+        return rc;
+    gwr_buf *b = &d->reqbuf;
+    gwr_str get = GWR_STR_LIT("GET"), http = GWR_STR_LIT("http");
+    d->method = keep(b, r->method.len ? r->method : get);
+    d->scheme = keep(b, r->scheme.len ? r->scheme : http);
+    d->host_raw = keep(b, r->host);
+    gwr_str target = keep(b, r->path);
+    for (size_t i = 0; i < nh; i++) {
+        h[i].name = keep(b, h[i].name);
+        h[i].value = keep(b, h[i].value);
+    }
+    d->port = r->port;
+    d->grpc = 0;
+    for (size_t i = 0; i < nh; i++) {
+        gwr_str ct = GWR_STR_LIT("content-type"), g = GWR_STR_LIT("application/grpc");
+        if (gwr_str__eq_ci(h[i].name, ct) && h[i].value.len >= g.len) {
+            gwr_str pre = { h[i].value.ptr, g.len };
+            d->grpc = gwr_str__eq_ci(pre, g);
+        }
+    }
+    /* Host: port ignored, lowercased, one trailing dot dropped (§3.2).
+     * No Host at all only matches hostname-less listeners and routes. */
+    gwr_str host = { "", 0 };
+    if (d->host_raw.len > 0) {
+        rc = gwr_hostname__normalize_request(d->host_raw, d->hostbuf.ptr,
+                                             d->hostbuf.cap, &host, NULL);
+        if (rc != GWR_OK)
+            return GWR_E_INVAL;
+    }
+    d->host = host;
+    gwr_str path, query;
+    gwr_path__split(target, &path, &query);
+    d->has_query = query.ptr != NULL;
+    d->query = d->has_query ? query : (gwr_str){ "", 0 };
+    if (t->flags & GWR_COMPILE_NO_NORMALIZATION) {
+        d->path = path.len ? path : (gwr_str){ "/", 1 };
+        return GWR_OK;
+    }
+    rc = gwr_path__normalize(path, t->path_flags, d->pathbuf.ptr,
+                             d->pathbuf.cap, &d->path);
+    return rc == GWR_OK ? GWR_OK : GWR_E_INVAL;
+}
+
+int
+gwr_table_match(const gwr_table *table, const gwr_request *req,
+                gwr_decision *d)
+{
+    if (table == NULL || req == NULL || d == NULL)
+        return GWR_E_INVAL;
+    int rc = gwr_abi__check(req, sizeof(gwr_request), sizeof(gwr_request));
+    if (rc != GWR_OK)
+        return rc;
+    gwr_request r;
+    gwr_abi__copy(&r, sizeof(r), req);
+    /* Take the new reference before dropping the old one: the host may be
+     * matching against the very table it just unref'd. */
+    gwr_table *t = gwr_table_ref((gwr_table *)table);
+    gwr_dec__reset(d);
+    d->table = t;
+    if (r.flags & GWR_REQ_SEEDED)
+        d->seed = r.seed;
+    else
+        gwr_io__random(d->ctx, &d->seed, sizeof(d->seed));
+    rc = intake(t, &r, d);
+    if (rc == GWR_E_INVAL) {
+        /* A Host or path the normalizer rejects: answer 400. */
+        d->result = GWR_RESULT_RESPOND;
+        d->status = 400;
+        return GWR_OK;
+    }
+    if (rc == GWR_OK)
+        rc = gwr_match__find(t, d);
+    if (rc == GWR_OK) {
+        if (d->rule == NULL) {
+            d->result = GWR_RESULT_NO_ROUTE;
+            d->status = 404;
+            return GWR_OK;
+        }
+        rc = gwr_filters__apply(d);
+    }
+    if (rc != GWR_OK) {
+        uint64_t seed = d->seed;
+        gwr_dec__reset(d);
+        d->seed = seed;
+    }
+    return rc;
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+static const gwr_str empty_str = { "", 0 };
+
+uint32_t
+gwr_decision_result(const gwr_decision *d)
+{
+    return d ? d->result : (uint32_t)GWR_RESULT_NO_ROUTE;
+}
+
+int
+gwr_decision_status(const gwr_decision *d)
+{
+    return d ? d->status : 0;
+}
+
+uint64_t
+gwr_decision_seed(const gwr_decision *d)
+{
+    return d ? d->seed : 0;
+}
+
+gwr_str
+gwr_decision_route_kind(const gwr_decision *d)
+{
+    return d && d->rule ? d->rule->route->kind_name : empty_str;
+}
+
+gwr_str
+gwr_decision_route_namespace(const gwr_decision *d)
+{
+    return d && d->rule ? d->rule->route->ns : empty_str;
+}
+
+gwr_str
+gwr_decision_route_name(const gwr_decision *d)
+{
+    return d && d->rule ? d->rule->route->name : empty_str;
+}
+
+int
+gwr_decision_rule_index(const gwr_decision *d)
+{
+    return d && d->rule ? d->rule->index : -1;
+}
+
+gwr_str
+gwr_decision_rule_name(const gwr_decision *d)
+{
+    return d && d->rule ? d->rule->name : empty_str;
+}
+
+const gwr_backend *
+gwr_decision_backend(const gwr_decision *d)
+{
+    return d && d->result == GWR_RESULT_FORWARD ? d->backend : NULL;
+}
+
+gwr_str gwr_backend_kind(const gwr_backend *b) { return b ? b->kind : empty_str; }
+gwr_str gwr_backend_group(const gwr_backend *b) { return b ? b->group : empty_str; }
+gwr_str gwr_backend_namespace(const gwr_backend *b) { return b ? b->ns : empty_str; }
+gwr_str gwr_backend_name(const gwr_backend *b) { return b ? b->name : empty_str; }
+uint32_t gwr_backend_port(const gwr_backend *b) { return b ? b->port : 0; }
+uint32_t gwr_backend_protocol(const gwr_backend *b) { return b ? b->proto : 0; }
+size_t gwr_backend_endpoint_count(const gwr_backend *b) { return b ? b->n_ep : 0; }
+
+int
+gwr_backend_endpoint(const gwr_backend *b, size_t i, gwr_str *address,
+                     uint32_t *port)
+{
+    if (b == NULL || i >= b->n_ep)
+        return GWR_E_RANGE;
+    if (address)
+        *address = b->ep_addr[i];
+    if (port)
+        *port = b->ep_port[i];
+    return GWR_OK;
+}
+
+int gwr_backend_tls(const gwr_backend *b) { return b ? b->tls : 0; }
+gwr_str gwr_backend_tls_hostname(const gwr_backend *b) { return b ? b->tls_host : empty_str; }
+gwr_str gwr_backend_tls_well_known(const gwr_backend *b) { return b ? b->tls_well_known : empty_str; }
+size_t gwr_backend_tls_san_count(const gwr_backend *b) { return b ? b->n_san : 0; }
+
+int
+gwr_backend_tls_san(const gwr_backend *b, size_t i, gwr_str *type,
+                    gwr_str *value)
+{
+    if (b == NULL || i >= b->n_san)
+        return GWR_E_RANGE;
+    if (type)
+        *type = b->san_type[i];
+    if (value)
+        *value = b->san_value[i];
+    return GWR_OK;
+}
+
+size_t gwr_backend_tls_ca_ref_count(const gwr_backend *b) { return b ? b->n_ca : 0; }
+
+int
+gwr_backend_tls_ca_ref(const gwr_backend *b, size_t i, gwr_str *group,
+                       gwr_str *kind, gwr_str *name)
+{
+    if (b == NULL || i >= b->n_ca)
+        return GWR_E_RANGE;
+    if (group)
+        *group = b->ca_group[i];
+    if (kind)
+        *kind = b->ca_kind[i];
+    if (name)
+        *name = b->ca_name[i];
+    return GWR_OK;
+}
+
+#define FWD(d) ((d) != NULL && (d)->result == GWR_RESULT_FORWARD)
+
+gwr_str gwr_decision_upstream_method(const gwr_decision *d) { return FWD(d) ? d->up_method : empty_str; }
+gwr_str gwr_decision_upstream_scheme(const gwr_decision *d) { return FWD(d) ? d->up_scheme : empty_str; }
+gwr_str gwr_decision_upstream_host(const gwr_decision *d) { return FWD(d) ? d->up_host : empty_str; }
+gwr_str gwr_decision_upstream_path(const gwr_decision *d) { return FWD(d) ? d->up_path : empty_str; }
+
+size_t
+gwr_decision_upstream_header_count(const gwr_decision *d)
+{
+    return FWD(d) ? d->up_headers.n : 0;
+}
+
+const gwr_header *
+gwr_decision_upstream_header(const gwr_decision *d, size_t i)
+{
+    if (!FWD(d) || i >= d->up_headers.n)
+        return NULL;
+    return &((const dec_hdr *)d->up_headers.items)[i].h;
+}
+
+gwr_str
+gwr_decision_location(const gwr_decision *d)
+{
+    return d && d->result == GWR_RESULT_REDIRECT ? d->location : empty_str;
+}
+
+size_t
+gwr_decision_response_header_count(const gwr_decision *d, uint32_t list)
+{
+    return d && list < 3 ? d->resp[list].n : 0;
+}
+
+const gwr_header *
+gwr_decision_response_header(const gwr_decision *d, uint32_t list, size_t i)
+{
+    if (d == NULL || list >= 3 || i >= d->resp[list].n)
+        return NULL;
+    return ((const gwr_header *const *)d->resp[list].items)[i];
+}
+
+size_t
+gwr_decision_mirror_count(const gwr_decision *d)
+{
+    return d ? d->mirrors.n : 0;
+}
+
+const gwr_backend *
+gwr_decision_mirror(const gwr_decision *d, size_t i, int *sampled)
+{
+    if (d == NULL || i >= d->mirrors.n)
+        return NULL;
+    const dec_mirror *m = &((const dec_mirror *)d->mirrors.items)[i];
+    if (sampled)
+        *sampled = m->sampled;
+    return m->be;
+}
+
+int64_t
+gwr_decision_timeout_ms(const gwr_decision *d)
+{
+    return d && d->rule ? d->rule->timeout_request_ms : -1;
+}
+
+int64_t
+gwr_decision_backend_timeout_ms(const gwr_decision *d)
+{
+    return d && d->rule ? d->rule->timeout_backend_ms : -1;
+}
+
+int
+gwr_decision_has_retry(const gwr_decision *d)
+{
+    return d && d->rule ? d->rule->has_retry : 0;
+}
+
+int64_t
+gwr_decision_retry_attempts(const gwr_decision *d)
+{
+    return d && d->rule && d->rule->has_retry ? d->rule->attempts : -1;
+}
+
+int64_t
+gwr_decision_retry_backoff_ms(const gwr_decision *d)
+{
+    return d && d->rule && d->rule->has_retry ? d->rule->backoff_ms : -1;
+}
+
+size_t
+gwr_decision_retry_codes(const gwr_decision *d, const uint16_t **codes)
+{
+    if (d == NULL || d->rule == NULL || !d->rule->has_retry) {
+        if (codes)
+            *codes = NULL;
+        return 0;
+    }
+    if (codes)
+        *codes = d->rule->codes;
+    return d->rule->n_codes;
+}
+
+size_t
+gwr_decision_extension_count(const gwr_decision *d)
+{
+    return d ? d->exts.n : 0;
+}
+
+int
+gwr_decision_extension(const gwr_decision *d, size_t i, gwr_str *group,
+                       gwr_str *kind, gwr_str *name)
+{
+    if (d == NULL || i >= d->exts.n)
+        return GWR_E_RANGE;
+    const dec_ext *e = &((const dec_ext *)d->exts.items)[i];
+    if (group)
+        *group = e->group;
+    if (kind)
+        *kind = e->kind;
+    if (name)
+        *name = e->name;
+    return GWR_OK;
+}

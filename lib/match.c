@@ -1,0 +1,267 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * The hot path: pick the listener, walk the host buckets in precedence
+ * order and, inside a bucket, the exact-path list, the regex list and the
+ * PathPrefix lists from the longest request prefix down to "/". Every list
+ * is pre-sorted, so the first entry whose predicates hold wins and the
+ * walk stops there. Nothing here allocates: the decision's buffers were
+ * sized by gwr_table_match() before the walk.
+ */
+#include <string.h>
+
+#include "hostname.h"
+#include "path.h"
+#include "table_int.h"
+
+int
+gwr_match__header(gwr_decision *d, gwr_str name, gwr_str *value)
+{
+    /* RFC 9110 §5.3: repeated fields are one comma-separated list; a
+     * configured value is matched against that joined value ("a,b"), as
+     * Envoy-based gateways do (docs/MATCHING.md). */
+    const gwr_header *h = d->req_headers.items;
+    size_t n = d->req_headers.n, found = 0, first = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (gwr_str__eq_ci(h[i].name, name)) {
+            if (found++ == 0)
+                first = i;
+        }
+    }
+    if (found == 0)
+        return 0;
+    if (found == 1) {
+        *value = h[first].value;
+        return 1;
+    }
+    /* joinbuf was reserved for the sum of every value plus separators. */
+    gwr_buf *b = &d->joinbuf;
+    b->len = 0;
+    for (size_t i = first; i < n; i++) {
+        if (!gwr_str__eq_ci(h[i].name, name))
+            continue;
+        if (b->len > 0)
+            b->ptr[b->len++] = ',';
+        memcpy(b->ptr + b->len, h[i].value.ptr, h[i].value.len);
+        b->len += h[i].value.len;
+    }
+    value->ptr = b->ptr;
+    value->len = b->len;
+    return 1;
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode s into out (room for s.len bytes). '+' is kept: it means
+ * a space only in HTML forms, not in RFC 3986 queries. */
+static gwr_str
+pct_decode(gwr_str s, char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] == '%' && i + 2 < s.len && hexval(s.ptr[i + 1]) >= 0 &&
+            hexval(s.ptr[i + 2]) >= 0) {
+            out[n++] = (char)(hexval(s.ptr[i + 1]) * 16 + hexval(s.ptr[i + 2]));
+            i += 2;
+        } else {
+            out[n++] = s.ptr[i];
+        }
+    }
+    gwr_str r = { out, n };
+    return r;
+}
+
+/* The first value of query parameter `name` (exact, case-sensitive,
+ * compared after percent-decoding both sides of the request). */
+static int
+query_param(gwr_decision *d, gwr_str name, gwr_str *value)
+{
+    if (!d->has_query)
+        return 0;
+    gwr_str q = d->query;
+    char *nbuf = d->qbuf.ptr, *vbuf = d->qbuf.ptr + q.len + 1;
+    size_t i = 0;
+    while (i <= q.len) {
+        size_t j = i;
+        while (j < q.len && q.ptr[j] != '&')
+            j++;
+        gwr_str pair = { q.ptr + i, j - i };
+        size_t eq = 0;
+        while (eq < pair.len && pair.ptr[eq] != '=')
+            eq++;
+        gwr_str rn = { pair.ptr, eq };
+        if (pair.len > 0) {
+            gwr_str dn = pct_decode(rn, nbuf);
+            if (gwr_str__eq(dn, name)) {
+                gwr_str rv = { pair.ptr + (eq < pair.len ? eq + 1 : eq),
+                               eq < pair.len ? pair.len - eq - 1 : 0 };
+                *value = pct_decode(rv, vbuf);
+                return 1;
+            }
+        }
+        i = j + 1;
+    }
+    return 0;
+}
+
+static int
+value_ok(gwr_decision *d, const tbl_vmatch *v, gwr_str got, int *ok)
+{
+    if (v->type == GWR_MATCH_REGEX) {
+        int r = gwr_regex__match(v->re, got, d->scratch);
+        /* A pattern hitting its match limit does not match. */
+        *ok = r == 1;
+        return GWR_OK;
+    }
+    *ok = gwr_str__eq(got, v->value);
+    return GWR_OK;
+}
+
+int
+gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
+{
+    *ok = 0;
+    if (m->grpc && !d->grpc)
+        return GWR_OK;
+    if (m->method.len && !gwr_str__eq(m->method, d->method))
+        return GWR_OK;
+    for (size_t i = 0; i < m->n_headers; i++) {
+        gwr_str v;
+        if (gwr_match__header(d, m->headers[i].name, &v) != 1)
+            return GWR_OK;
+        int good = 0;
+        value_ok(d, &m->headers[i], v, &good);
+        if (!good)
+            return GWR_OK;
+    }
+    for (size_t i = 0; i < m->n_query; i++) {
+        gwr_str v;
+        if (!query_param(d, m->query[i].name, &v))
+            return GWR_OK;
+        int good = 0;
+        value_ok(d, &m->query[i], v, &good);
+        if (!good)
+            return GWR_OK;
+    }
+    *ok = 1;
+    return GWR_OK;
+}
+
+static const tbl_match *
+first_ok(gwr_decision *d, const tbl_list *l)
+{
+    if (l == NULL)
+        return NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        int ok = 0;
+        gwr_match__predicates(d, l->items[i], &ok);
+        if (ok)
+            return l->items[i];
+    }
+    return NULL;
+}
+
+static const tbl_match *
+search_bucket(gwr_decision *d, const tbl_bucket *b)
+{
+    if (b == NULL)
+        return NULL;
+    gwr_str path = d->path;
+    const tbl_match *m = first_ok(d, gwr_smap__get(&b->exact, path));
+    if (m != NULL)
+        return m;
+    for (size_t i = 0; i < b->regex.n; i++) {
+        const tbl_match *r = b->regex.items[i];
+        if (gwr_regex__match(r->re, path, d->scratch) != 1)
+            continue;
+        int ok = 0;
+        gwr_match__predicates(d, r, &ok);
+        if (ok)
+            return r;
+    }
+    if (b->prefix.slots == NULL)
+        return NULL;
+    /* Longest element-wise prefix first: the whole path, then every
+     * prefix ending before a '/', then the root "/" (key ""). */
+    if (path.len > 0 && path.ptr[path.len - 1] != '/') {
+        m = first_ok(d, gwr_smap__get(&b->prefix, path));
+        if (m != NULL)
+            return m;
+    }
+    for (size_t i = path.len; i-- > 1;) {
+        if (path.ptr[i] != '/')
+            continue;
+        gwr_str k = { path.ptr, i };
+        m = first_ok(d, gwr_smap__get(&b->prefix, k));
+        if (m != NULL)
+            return m;
+    }
+    gwr_str root = { "", 0 };
+    return first_ok(d, gwr_smap__get(&b->prefix, root));
+}
+
+static const tbl_listener *
+pick_listener(const gwr_table *t, const gwr_decision *d)
+{
+    const tbl_listener *best = NULL;
+    long best_spec = -1;
+    int https = gwr_str__eq_cstr(d->scheme, "https");
+    for (size_t i = 0; i < t->n_listeners; i++) {
+        const tbl_listener *l = &t->listeners[i];
+        if (l->port != 0 && l->port != d->port)
+            continue;
+        if ((l->proto == TBL_PROTO_HTTP && https) ||
+            (l->proto == TBL_PROTO_HTTPS && !https))
+            continue;
+        long spec = 0;
+        if (l->hostname.len != 0) {
+            if (!gwr_hostname__wildcard_match(l->hostname, d->host))
+                continue;
+            spec = (long)gwr_hostname__specificity(l->hostname);
+        }
+        if (spec > best_spec) {
+            best = l;
+            best_spec = spec;
+        }
+    }
+    return best;
+}
+
+int
+gwr_match__find(const gwr_table *t, gwr_decision *d)
+{
+    d->match = NULL;
+    d->rule = NULL;
+    const tbl_listener *l = pick_listener(t, d);
+    d->listener = l;
+    if (l == NULL)
+        return GWR_OK;        /* §3.1 step 4: no listener for this host */
+    /* Listener isolation (§3.1 step 3): only this listener's routes. */
+    gwr_str host = d->host;
+    const tbl_match *m = NULL;
+    if (host.len > 0)
+        m = search_bucket(d, gwr_smap__get(&l->hosts, host));
+    for (size_t i = 0; m == NULL && i < host.len; i++) {
+        if (host.ptr[i] != '.')
+            continue;
+        gwr_str suffix = { host.ptr + i + 1, host.len - i - 1 };
+        m = search_bucket(d, gwr_smap__get(&l->wild, suffix));
+    }
+    if (m == NULL)
+        m = search_bucket(d, l->all);
+    if (m != NULL) {
+        d->match = m;
+        d->rule = m->rule;
+    }
+    return GWR_OK;
+}

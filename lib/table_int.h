@@ -1,0 +1,268 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * The compiled routing table (lib/compile.c builds it, lib/table.c owns
+ * its lifetime and lookup structures, lib/match.c walks it, lib/filters.c
+ * turns the winning rule into a decision, lib/decision.c is the decision
+ * object). Everything here lives in the table's arena and is never
+ * written after gwr_table_compile() returned, except the refcount.
+ *
+ * Index (docs/MATCHING.md "Index"): per listener, the routes' effective
+ * hostnames are split into buckets: one per exact hostname (hash map),
+ * one per wildcard suffix (hash map keyed by the part after "*."), and a
+ * catch-all. A request host visits at most: its exact bucket, one bucket
+ * per label suffix (longest first), the catch-all; that is the order of
+ * precedence rule 1, so the first bucket with a winner decides. Inside a
+ * bucket the (rule, match) entries are pre-sorted by the rest of the
+ * precedence order and split by path type: an exact-path hash map, the
+ * regex list, and a PathPrefix hash map keyed by the prefix without its
+ * trailing '/', probed from the longest request path prefix down to "/".
+ */
+#ifndef GWR_TABLE_INT_H
+#define GWR_TABLE_INT_H
+
+#include "gwroute/decision.h"
+#include "gwroute/table.h"
+#include "gwr_private.h"
+#include "model.h"
+#include "regex.h"
+
+/* ---- string-keyed hash map (open addressing, built once) -------------- */
+
+typedef struct gwr_smap_slot {
+    gwr_str key;
+    void *value;              /* NULL = empty slot */
+} gwr_smap_slot;
+
+typedef struct gwr_smap {
+    gwr_smap_slot *slots;
+    size_t mask;              /* capacity - 1 (power of two); 0 = empty map */
+} gwr_smap;
+
+uint64_t gwr_table__hash(gwr_str s);
+/* Build a map of n distinct keys in the arena. GWR_OK / GWR_E_NOMEM. */
+int gwr_smap__build(gwr_arena *a, gwr_smap *m, const gwr_str *keys,
+                    void *const *values, size_t n);
+void *gwr_smap__get(const gwr_smap *m, gwr_str key);
+
+/* ---- backends and filters ---------------------------------------------- */
+
+struct gwr_backend {
+    gwr_str group, kind, ns, name;
+    uint32_t port;
+    uint32_t proto;           /* gwr_backend_proto_kind */
+    int valid;
+    gwr_str *ep_addr;         /* ready endpoints */
+    uint32_t *ep_port;
+    size_t n_ep;
+    int tls;
+    gwr_str tls_host, tls_well_known;
+    gwr_str *san_type, *san_value;
+    size_t n_san;
+    gwr_str *ca_group, *ca_kind, *ca_name;
+    size_t n_ca;
+};
+
+typedef struct tbl_hdrmod {
+    gwr_header *set;
+    size_t n_set;
+    gwr_header *add;
+    size_t n_add;
+    gwr_header *remove;       /* values empty */
+    size_t n_remove;
+} tbl_hdrmod;
+
+typedef struct tbl_filter {
+    uint32_t type;            /* gwr_filter_type */
+    tbl_hdrmod hm;            /* REQUEST_HEADER / RESPONSE_HEADER */
+    gwr_str scheme;           /* REDIRECT */
+    gwr_str hostname;         /* REDIRECT, URL_REWRITE */
+    uint32_t port;            /* REDIRECT */
+    uint32_t status;          /* REDIRECT */
+    uint32_t path_type;       /* gwr_path_mod_type */
+    gwr_str path_value;
+    const gwr_backend *mirror;    /* MIRROR; NULL = invalid, dropped */
+    uint32_t num, den;
+    uint64_t salt;            /* MIRROR sampling salt */
+    gwr_str ext_group, ext_kind, ext_name;   /* EXTENSION_REF */
+} tbl_filter;
+
+typedef struct tbl_bref {
+    gwr_backend be;
+    uint32_t weight;
+    tbl_filter *filters;
+    size_t n_filters;
+} tbl_bref;
+
+typedef struct tbl_route {
+    uint32_t kind;            /* GWR_KIND_HTTP_ROUTE / GRPC_ROUTE */
+    gwr_str kind_name, ns, name;
+    int has_creation;
+    int64_t creation_ms;
+} tbl_route;
+
+typedef struct tbl_rule {
+    const tbl_route *route;
+    int index;
+    gwr_str name;
+    tbl_filter *filters;
+    size_t n_filters;
+    tbl_bref *brefs;
+    size_t n_brefs;
+    uint32_t *cum;            /* running sums of the weights */
+    uint64_t salt;            /* weighted choice salt */
+    int64_t timeout_request_ms, timeout_backend_ms;
+    int has_retry;
+    uint16_t *codes;
+    size_t n_codes;
+    int64_t attempts, backoff_ms;
+} tbl_rule;
+
+typedef struct tbl_vmatch {   /* header or query param predicate */
+    uint32_t type;            /* GWR_MATCH_EXACT / GWR_MATCH_REGEX */
+    gwr_str name, value;
+    const gwr_regex *re;
+} tbl_vmatch;
+
+typedef struct tbl_match {
+    const tbl_rule *rule;
+    uint32_t index;           /* in rules[].matches */
+    uint32_t path_type;       /* gwr_match_type */
+    gwr_str path;             /* as written (gRPC: the equivalent path) */
+    gwr_str key;              /* exact: path; prefix: path minus one
+                                 trailing '/' ("/" gives "") */
+    const gwr_regex *re;      /* REGEX */
+    int grpc;                 /* only gRPC requests */
+    gwr_str method;           /* empty = any */
+    tbl_vmatch *headers;
+    size_t n_headers;
+    tbl_vmatch *query;
+    size_t n_query;
+} tbl_match;
+
+/* ---- index ------------------------------------------------------------- */
+
+typedef struct tbl_list {
+    const tbl_match **items;  /* in precedence order */
+    size_t n;
+} tbl_list;
+
+typedef struct tbl_bucket {
+    gwr_str host;             /* effective hostname ("" = catch-all) */
+    gwr_smap exact;           /* path -> tbl_list */
+    tbl_list regex;
+    gwr_smap prefix;          /* key -> tbl_list */
+    size_t n_entries;
+} tbl_bucket;
+
+enum { TBL_PROTO_ANY = 0, TBL_PROTO_HTTP, TBL_PROTO_HTTPS };
+
+typedef struct tbl_listener {
+    gwr_str name;
+    uint32_t port;            /* 0 = every port (implicit listener) */
+    uint32_t proto;           /* TBL_PROTO_* */
+    gwr_str hostname;         /* "" = every host */
+    gwr_smap hosts;           /* exact host -> tbl_bucket */
+    gwr_smap wild;            /* suffix after "*." -> tbl_bucket */
+    tbl_bucket *all;          /* NULL when empty */
+} tbl_listener;
+
+struct gwr_table {
+    atomic_size_t refs;
+    gwr_ctx *ctx;
+    gwr_arena arena;
+    uint32_t flags;           /* GWR_COMPILE_* */
+    uint32_t path_flags;      /* internal GWR_PATH__* */
+    tbl_listener *listeners;
+    size_t n_listeners;
+    size_t n_entries;
+    gwr_regex **regexes;      /* owned; freed with the table */
+    size_t n_regexes;
+};
+
+/* Precedence order below hostname specificity (§3.8 rules 2-9 plus the
+ * match index): < 0 when a wins. */
+int gwr_table__cmp_match(const tbl_match *a, const tbl_match *b);
+
+/* ---- the decision ------------------------------------------------------- */
+
+typedef struct dec_hdr {
+    gwr_header h;             /* first: the accessor returns &h */
+    size_t voff;              /* value lives in hdrbuf at voff */
+    int in_buf;
+} dec_hdr;
+
+typedef struct dec_mirror {
+    const gwr_backend *be;
+    int sampled;
+} dec_mirror;
+
+typedef struct dec_ext {
+    gwr_str group, kind, name;
+} dec_ext;
+
+/* A growable array owned by the decision: reaches its steady size and
+ * then never allocates again. */
+typedef struct dec_vec {
+    void *items;
+    size_t n, cap;
+} dec_vec;
+
+struct gwr_decision {
+    gwr_ctx *ctx;
+    const gwr_table *table;   /* referenced */
+    gwr_regex_scratch *scratch;
+    uint32_t result;
+    int status;
+    uint64_t seed;
+    const tbl_rule *rule;
+    const tbl_match *match;
+    const gwr_backend *backend;
+    const tbl_listener *listener;
+    /* The request, as seen by the matcher (views into reqbuf). */
+    gwr_str method, scheme, host_raw, host, path, query;
+    int has_query;
+    int grpc;
+    uint32_t port;
+    dec_vec req_headers;      /* gwr_header */
+    /* Upstream request. */
+    gwr_str up_method, up_scheme, up_host, up_path;
+    dec_vec up_headers;       /* dec_hdr */
+    /* Response edits, location, mirrors, extensions. */
+    dec_vec resp[3];          /* const gwr_header * */
+    gwr_str location;
+    dec_vec mirrors;          /* dec_mirror */
+    dec_vec exts;             /* dec_ext */
+    /* Scratch buffers. */
+    gwr_buf reqbuf;           /* copy of the request strings */
+    gwr_buf pathbuf;          /* normalized path */
+    gwr_buf hostbuf;          /* normalized host */
+    gwr_buf joinbuf;          /* comma-joined header values */
+    gwr_buf qbuf;             /* decoded query names / values */
+    gwr_buf hdrbuf;           /* header values built by filters */
+    gwr_buf upbuf;            /* upstream path */
+    gwr_buf locbuf;           /* Location */
+};
+
+/* Make v hold at least need items of elem bytes. GWR_OK / GWR_E_NOMEM. */
+int gwr_dec__reserve(gwr_decision *d, dec_vec *v, size_t need, size_t elem);
+/* Make b's capacity at least need bytes (contents kept). */
+int gwr_dec__buf_reserve(gwr_buf *b, size_t need);
+/* Forget the last match's content and table reference. */
+void gwr_dec__reset(gwr_decision *d);
+
+/* Request header lookup for predicates: the value of `name`, repeated
+ * fields comma-joined (","). 1 found, 0 absent, GWR_E_NOMEM. */
+int gwr_match__header(gwr_decision *d, gwr_str name, gwr_str *value);
+
+/* Find the winning (rule, match) for d's request on the table; sets
+ * d->listener, d->rule, d->match (NULL when nothing matched). Returns
+ * GWR_OK or GWR_E_NOMEM. */
+int gwr_match__find(const gwr_table *t, gwr_decision *d);
+/* Evaluate every predicate of one entry except hostname and path. */
+int gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok);
+
+/* Build the decision content for d->rule (lib/filters.c). */
+int gwr_filters__apply(gwr_decision *d);
+
+#endif /* GWR_TABLE_INT_H */
