@@ -11,8 +11,11 @@
 #include "gwroute/version.h"
 #include "gwroute/common.h"
 #include "gwroute/context.h"
+#include "gwroute/config.h"
 #include "gwroute/table.h"
 #include "gwroute/request.h"
 #include "gwroute/decision.h"
+#include "gwroute/engine.h"
+#include "gwroute/status.h"
 
 #endif /* GWROUTE_H */

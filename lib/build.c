@@ -22,13 +22,43 @@ path_append(gwr_build *b, const char *s, size_t n)
     b->path[b->plen] = '\0';
 }
 
+/* Same spelling as the parser's paths (lib/node_tree.c): plain words
+ * after a dot, anything else (label keys such as example.com/x) as
+ * ["key"], cut after 64 bytes. */
+static int
+plain_key(const char *k, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 size_t
 gwr_build__push(gwr_build *b, const char *key)
 {
     size_t mark = b->plen;
-    if (b->plen > 0)
-        path_append(b, ".", 1);
-    path_append(b, key, strlen(key));
+    size_t n = strlen(key);
+    if (plain_key(key, n)) {
+        if (b->plen > 0)
+            path_append(b, ".", 1);
+        path_append(b, key, n);
+        return mark;
+    }
+    size_t shown = n;
+    if (shown > 64) {
+        shown = 64;
+        while (shown > 0 && ((unsigned char)key[shown] & 0xC0) == 0x80)
+            shown--;
+    }
+    path_append(b, "[\"", 2);
+    path_append(b, key, shown);
+    path_append(b, shown < n ? "...\"]" : "\"]", shown < n ? 5 : 2);
     return mark;
 }
 

@@ -213,12 +213,20 @@ gwr_build__namespace(gwr_build *b, const gwr_node *obj, const gwr_meta *meta)
     /* Every Namespace carries this immutable label; selectors use it. */
     for (size_t i = 0; i < meta->labels.n; i++)
         if (gwr_str__eq_cstr(meta->labels.items[i].key, label)) {
-            if (!gwr_str__eq(meta->labels.items[i].value, meta->name))
-                gwr_build__warn(b, gwr_node__get(obj, "metadata"),
-                                "label %s is \"%s\" but the API server "
-                                "always sets it to the name \"%s\"", label,
-                                meta->labels.items[i].value.ptr,
-                                meta->name.ptr);
+            if (!gwr_str__eq(meta->labels.items[i].value, meta->name)) {
+                size_t mk = gwr_build__push(b, "metadata");
+                size_t ml = gwr_build__push(b, "labels");
+                gwr_build__warn_key(b,
+                                    gwr_node__get(gwr_node__get(obj,
+                                                                "metadata"),
+                                                  "labels"),
+                                    label, "is \"%s\" but the API server "
+                                    "always sets it to the name \"%s\"",
+                                    meta->labels.items[i].value.ptr,
+                                    meta->name.ptr);
+                gwr_build__pop(b, ml);
+                gwr_build__pop(b, mk);
+            }
             return ns;
         }
     gwr_kv *kv = gwr_build__alloc(b, meta->labels.n + 1, sizeof(*kv));

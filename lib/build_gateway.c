@@ -458,12 +458,18 @@ client_cert(gwr_build *b, const gwr_node *holder, gwr_gateway *g)
                                        GWR_NODE_MAP, 0);
     if (r != NULL) {
         size_t mk = gwr_build__push(b, "clientCertificateRef");
+        /* Both places at once only happens in hand-written YAML mixing
+         * schema versions; the newer one (read second) wins. */
         if (g->has_backend_client_cert)
-            gwr_build__error(b, r, "the backend client certificate is already "
-                             "set by spec.backendTLS.clientCertificateRef");
-        else
-            g->has_backend_client_cert = gwr_build__secret_ref(
-                b, r, g->meta.ns, &g->backend_client_cert);
+            gwr_build__warn(b, r, "overrides "
+                            "spec.backendTLS.clientCertificateRef (the "
+                            "v1.2 experimental field)");
+        gwr_secret_ref ref;
+        memset(&ref, 0, sizeof(ref));
+        if (gwr_build__secret_ref(b, r, g->meta.ns, &ref)) {
+            g->backend_client_cert = ref;
+            g->has_backend_client_cert = 1;
+        }
         gwr_build__pop(b, mk);
     }
     gwr_build__fields(b, holder, known);

@@ -279,7 +279,9 @@ load_object(loader *ld, const kind_info *ki, const gwr_node *doc,
     gwr_build__fields(b, doc,
                       ki->id == GWR_KIND_ENDPOINT_SLICE ? top_slice : top);
     void *obj = NULL;
-    if (version_ok && meta.name.len > 0)
+    /* An invalid name still gets the rest of the object checked, so that
+     * every problem is reported at once. */
+    if (version_ok && (meta.name.len > 0 || b->name.len > 0))
         obj = build_kind(b, ki, doc, &meta);
     if (b->nomem) {
         ld->nomem = 1;
@@ -352,57 +354,118 @@ load_node(loader *ld, const gwr_node *doc, int in_list)
     ld->nomem |= b.nomem;
 }
 
+/* ---- replacement --------------------------------------------------------- */
+
+/* Open-addressing table of the objects by (kind, namespace, name), so that
+ * finding replacements stays linear in the number of objects. */
+typedef struct slot {
+    const gwr_meta *meta;     /* NULL = empty */
+    int staged;               /* index below is into ld->objs */
+    size_t idx;               /* model array index or staged index */
+} slot;
+
+static uint64_t
+key_hash(const gwr_meta *m)
+{
+    uint64_t h = UINT64_C(1469598103934665603);
+    h = (h ^ m->kind) * UINT64_C(1099511628211);
+    for (size_t i = 0; i < m->ns.len; i++)
+        h = (h ^ (unsigned char)m->ns.ptr[i]) * UINT64_C(1099511628211);
+    h = (h ^ 0xff) * UINT64_C(1099511628211);
+    for (size_t i = 0; i < m->name.len; i++)
+        h = (h ^ (unsigned char)m->name.ptr[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+static int
+same_key(const gwr_meta *a, const gwr_meta *b)
+{
+    return a->kind == b->kind && gwr_str__eq(a->ns, b->ns) &&
+           gwr_str__eq(a->name, b->name);
+}
+
+static slot *
+slot_find(slot *t, size_t mask, const gwr_meta *m)
+{
+    size_t i = (size_t)key_hash(m) & mask;
+    while (t[i].meta != NULL && !same_key(t[i].meta, m))
+        i = (i + 1) & mask;
+    return &t[i];
+}
+
+static void
+warn_replaced(loader *ld, const staged *s, const gwr_meta *old)
+{
+    gwr_diag_loc loc;
+    memset(&loc, 0, sizeof(loc));
+    loc.source = ld->source;
+    loc.line = s->meta->pos.line;
+    loc.col = s->meta->pos.col;
+    loc.kind = gwr_str__from_cstr(gwr_kind__name(s->kind));
+    loc.ns = s->meta->ns;
+    loc.name = s->meta->name;
+    loc.field = gwr_str__from_cstr("metadata.name");
+    if (gwr_diag__add(&ld->diags, GWR_DIAG_WARNING, &loc,
+                      "replaces the %s of the same name loaded earlier "
+                      "from %s:%u:%u", gwr_kind__name(s->kind),
+                      old->pos.source.ptr, (unsigned)old->pos.line,
+                      (unsigned)old->pos.col) != GWR_OK)
+        ld->nomem = 1;
+}
+
 /* Later objects with the same kind, namespace and name replace earlier
  * ones, whether earlier in this text or already in the model. */
 static void
 find_replacements(loader *ld)
 {
     gwr_model *m = &ld->cfg->model;
+    if (ld->n_objs == 0)
+        return;
+    size_t total = ld->n_objs;
+    for (uint32_t k = 0; k < GWR_KIND__COUNT; k++) {
+        size_t *n;
+        if (k != GWR_KIND_GRPC_ROUTE) {
+            model_array(m, k, &n);
+            total += *n;
+        }
+    }
+    size_t cap = 16;
+    while (cap < 2 * total)
+        cap *= 2;
+    slot *t = gwr__calloc(ld->ctx, cap, sizeof(*t));
+    if (t == NULL) {
+        ld->nomem = 1;
+        return;
+    }
+    for (uint32_t k = 0; k < GWR_KIND__COUNT; k++) {
+        if (k == GWR_KIND_GRPC_ROUTE)
+            continue;
+        size_t *n;
+        void ***arr = model_array(m, k, &n);
+        for (size_t j = 0; j < *n; j++) {
+            slot *e = slot_find(t, cap - 1, (*arr)[j]);
+            e->meta = (*arr)[j];
+            e->staged = 0;
+            e->idx = j;
+        }
+    }
     for (size_t i = 0; i < ld->n_objs && !ld->nomem; i++) {
         staged *s = &ld->objs[i];
-        const gwr_meta *old = NULL;
-        for (size_t j = 0; j < i; j++) {
-            staged *e = &ld->objs[j];
-            if (!e->dropped && e->kind == s->kind &&
-                gwr_str__eq(e->meta->ns, s->meta->ns) &&
-                gwr_str__eq(e->meta->name, s->meta->name)) {
-                e->dropped = 1;
-                old = e->meta;
-                s->replaces = e->replaces;
-                break;
+        slot *e = slot_find(t, cap - 1, s->meta);
+        if (e->meta != NULL) {
+            if (e->staged) {
+                ld->objs[e->idx].dropped = 1;
+                s->replaces = ld->objs[e->idx].replaces;
+            } else {
+                s->replaces = e->idx;
             }
+            warn_replaced(ld, s, e->meta);
         }
-        if (old == NULL) {
-            size_t *n;
-            void ***arr = model_array(m, s->kind, &n);
-            for (size_t j = 0; j < *n; j++) {
-                const gwr_meta *e = (*arr)[j];
-                if (e->kind == s->kind && gwr_str__eq(e->ns, s->meta->ns) &&
-                    gwr_str__eq(e->name, s->meta->name)) {
-                    old = e;
-                    s->replaces = j;
-                    break;
-                }
-            }
-        }
-        if (old == NULL)
-            continue;
-        gwr_diag_loc loc;
-        memset(&loc, 0, sizeof(loc));
-        loc.source = ld->source;
-        loc.line = s->meta->pos.line;
-        loc.col = s->meta->pos.col;
-        loc.kind = gwr_str__from_cstr(gwr_kind__name(s->kind));
-        loc.ns = s->meta->ns;
-        loc.name = s->meta->name;
-        loc.field = gwr_str__from_cstr("metadata.name");
-        if (gwr_diag__add(&ld->diags, GWR_DIAG_WARNING, &loc,
-                          "replaces the %s of the same name loaded earlier "
-                          "from %s:%u:%u", gwr_kind__name(s->kind),
-                          old->pos.source.ptr, (unsigned)old->pos.line,
-                          (unsigned)old->pos.col) != GWR_OK)
-            ld->nomem = 1;
+        e->meta = s->meta;
+        e->staged = 1;
+        e->idx = i;
     }
+    gwr__free(ld->ctx, t);
 }
 
 /* Grow every model array and the diagnostic list so that commit() cannot
@@ -437,6 +500,28 @@ static size_t
 commit(loader *ld)
 {
     gwr_model *m = &ld->cfg->model;
+    /* Replaced objects leave their arrays first (indices refer to the
+     * arrays as they were), then the new ones go to the end: "in load
+     * order". */
+    for (size_t i = 0; i < ld->n_objs; i++) {
+        staged *s = &ld->objs[i];
+        if (!s->dropped && s->replaces != SIZE_MAX) {
+            size_t *n;
+            void ***arr = model_array(m, s->kind, &n);
+            (*arr)[s->replaces] = NULL;
+        }
+    }
+    for (uint32_t k = 0; k < GWR_KIND__COUNT; k++) {
+        if (k == GWR_KIND_GRPC_ROUTE)
+            continue;
+        size_t *n;
+        void ***arr = model_array(m, k, &n);
+        size_t w = 0;
+        for (size_t j = 0; j < *n; j++)
+            if ((*arr)[j] != NULL)
+                (*arr)[w++] = (*arr)[j];
+        *n = w;
+    }
     size_t added = 0;
     for (size_t i = 0; i < ld->n_objs; i++) {
         staged *s = &ld->objs[i];
@@ -444,19 +529,6 @@ commit(loader *ld)
             continue;
         size_t *n;
         void ***arr = model_array(m, s->kind, &n);
-        if (s->replaces != SIZE_MAX) {
-            /* Keep "in load order": the replacement goes to the end. */
-            memmove(&(*arr)[s->replaces], &(*arr)[s->replaces + 1],
-                    (*n - s->replaces - 1) * sizeof(void *));
-            (*n)--;
-            for (size_t j = i + 1; j < ld->n_objs; j++) {
-                staged *o = &ld->objs[j];
-                if (o->replaces != SIZE_MAX && o->replaces > s->replaces &&
-                    model_array(m, o->kind, &n) == arr)
-                    o->replaces--;
-            }
-            model_array(m, s->kind, &n);
-        }
         s->meta->load_seq = m->next_seq++;
         (*arr)[(*n)++] = s->meta;
         added++;

@@ -74,7 +74,8 @@ gwr_ctx_new(gwr_ctx **out, const gwr_allocator *mem, const gwr_io *io,
     ctx->log_level = GWR_LOG_WARN;
     atomic_init(&ctx->refs, 1);
     /* Seed for the default PRNG; mixed further on first use (lib/io.c). */
-    ctx->prng_state = (uint64_t)(uintptr_t)ctx ^ 0x9e3779b97f4a7c15ULL;
+    atomic_init(&ctx->prng_state,
+                (uint64_t)(uintptr_t)ctx ^ 0x9e3779b97f4a7c15ULL);
     *out = ctx;
     return GWR_OK;
 }

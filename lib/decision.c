@@ -149,8 +149,8 @@ keep(gwr_buf *b, gwr_str s)
     return r;
 }
 
-static int
-intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
+int
+gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
 {
     int rc = collect_headers(d, r);
     if (rc != GWR_OK)
@@ -230,7 +230,7 @@ gwr_table_match(const gwr_table *table, const gwr_request *req,
         d->seed = r.seed;
     else
         gwr_io__random(d->ctx, &d->seed, sizeof(d->seed));
-    rc = intake(t, &r, d);
+    rc = gwr_dec__intake(t, &r, d);
     if (rc == GWR_E_INVAL) {
         /* A Host or path the normalizer rejects: answer 400. */
         d->result = GWR_RESULT_RESPOND;

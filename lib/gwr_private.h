@@ -33,7 +33,12 @@ struct gwr_ctx {
     void *io_ud;
     uint32_t log_level;
     atomic_size_t refs;      /* the host's reference + one per object */
-    uint64_t prng_state;     /* default random source (lib/io.c) */
+    /* Default random source (lib/io.c). Atomic: decisions created from one
+     * context may match on several threads at once. */
+    atomic_uint_least64_t prng_state;
+    /* The one engine bound to this context (lib/engine.c): the timer
+     * callback carries no engine, so two engines would fight over it. */
+    struct gwr_engine *engine;
 };
 
 gwr_ctx *gwr_ctx__ref(gwr_ctx *ctx);
@@ -76,6 +81,40 @@ uint64_t gwr_io__now_ms(gwr_ctx *ctx);
 void gwr_io__random(gwr_ctx *ctx, void *buf, size_t len);
 void gwr_io__log(gwr_ctx *ctx, uint32_t level, const char *fmt, ...)
     GWR_PRINTF(3, 4);
+
+/* The engine members of the shim, called only through gwr_io__call(). */
+typedef enum gwr_io_op {
+    GWR_IO__SET_TIMER = 0,
+    GWR_IO__CONNECT,
+    GWR_IO__SEND_REQUEST,
+    GWR_IO__SEND_MIRROR,
+    GWR_IO__RESPOND,
+    GWR_IO__CANCEL
+} gwr_io_op;
+
+/* One call into the host; which fields are read depends on op. */
+typedef struct gwr_io_call {
+    gwr_io_op op;
+    uint64_t deadline;              /* SET_TIMER */
+    const gwr_backend *be;          /* CONNECT, SEND_MIRROR */
+    uint32_t proto;                 /* CONNECT */
+    uint64_t id;                    /* CONNECT: conn_id; SEND_REQUEST:
+                                       conn_id; RESPOND: exchange; CANCEL */
+    uint64_t xid;                   /* SEND_REQUEST */
+    const gwr_upstream *req;        /* SEND_REQUEST, SEND_MIRROR */
+    int status;                     /* RESPOND */
+    const gwr_header *headers;      /* RESPOND */
+    size_t n_headers;
+    gwr_str body;
+    int result;                     /* out: the host's return when >= 0 */
+} gwr_io_call;
+
+/* 1 when the member behind op is set or has a default. */
+int gwr_io__has(const gwr_ctx *ctx, gwr_io_op op);
+/* Make the call. GWR_OK (c->result holds the host's non-negative
+ * return), GWR_E_INVAL (member unset, no default) or GWR_E_CALLBACK (the
+ * host returned < 0; its number is not kept). */
+int gwr_io__call(gwr_ctx *ctx, gwr_io_call *c);
 
 /* ---- strings (lib/str.c) ---------------------------------------------- */
 

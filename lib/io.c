@@ -38,6 +38,36 @@ default_log(uint32_t level, gwr_str msg, void *ud)
     (void)ud;
 }
 
+/* No timer: a host that polls gwr_engine_next_deadline() needs none. */
+static int
+default_set_timer(uint64_t deadline_ms, void *ud)
+{
+    (void)deadline_ms;
+    (void)ud;
+    return 0;
+}
+
+/* Mirrors are best-effort by definition (spec 4.5): a host that cannot
+ * send them loses nothing the client sees. */
+static int
+default_send_mirror(const gwr_backend *be, const gwr_upstream *req, void *ud)
+{
+    (void)be;
+    (void)req;
+    (void)ud;
+    return 0;
+}
+
+/* A host that keeps no per-id state has nothing to forget. */
+static void
+default_cancel(uint64_t id, void *ud)
+{
+    (void)id;
+    (void)ud;
+}
+
+/* connect, send_request and respond have no possible default: they stay
+ * NULL and gwr_io__call() reports GWR_E_INVAL when they are needed. */
 void
 gwr_io__resolve(gwr_io *io)
 {
@@ -47,6 +77,67 @@ gwr_io__resolve(gwr_io *io)
         io->random = default_random;
     if (io->log == NULL)
         io->log = default_log;
+    if (io->set_timer == NULL)
+        io->set_timer = default_set_timer;
+    if (io->send_mirror == NULL)
+        io->send_mirror = default_send_mirror;
+    if (io->cancel == NULL)
+        io->cancel = default_cancel;
+}
+
+int
+gwr_io__has(const gwr_ctx *ctx, gwr_io_op op)
+{
+    switch (op) {
+    case GWR_IO__CONNECT:
+        return ctx->io.connect != NULL;
+    case GWR_IO__SEND_REQUEST:
+        return ctx->io.send_request != NULL;
+    case GWR_IO__RESPOND:
+        return ctx->io.respond != NULL;
+    case GWR_IO__SET_TIMER:
+    case GWR_IO__SEND_MIRROR:
+    case GWR_IO__CANCEL:
+        return 1;
+    }
+    return 0;
+}
+
+int
+gwr_io__call(gwr_ctx *ctx, gwr_io_call *c)
+{
+    const gwr_io *io = &ctx->io;
+    void *ud = ctx->io_ud;
+    int rc = 0;
+    c->result = 0;
+    if (!gwr_io__has(ctx, c->op))
+        return GWR_E_INVAL;
+    switch (c->op) {
+    case GWR_IO__SET_TIMER:
+        rc = io->set_timer(c->deadline, ud);
+        break;
+    case GWR_IO__CONNECT:
+        rc = io->connect(c->be, c->proto, c->id, ud);
+        break;
+    case GWR_IO__SEND_REQUEST:
+        rc = io->send_request(c->id, c->xid, c->req, ud);
+        break;
+    case GWR_IO__SEND_MIRROR:
+        rc = io->send_mirror(c->be, c->req, ud);
+        break;
+    case GWR_IO__RESPOND:
+        rc = io->respond(c->id, c->status, c->headers, c->n_headers, c->body,
+                         ud);
+        break;
+    case GWR_IO__CANCEL:
+        io->cancel(c->id, ud);
+        break;
+    }
+    /* R20: the host's own number never leaks through. */
+    if (rc < 0)
+        return GWR_E_CALLBACK;
+    c->result = rc;
+    return GWR_OK;
 }
 
 uint64_t
@@ -56,11 +147,14 @@ gwr_io__now_ms(gwr_ctx *ctx)
 }
 
 /* splitmix64: small, fast, statistically good; not cryptographic, which
- * sampling and weighted choice do not need. */
+ * sampling and weighted choice do not need. Its state is a counter, so one
+ * atomic add makes it safe to draw from several threads at once. */
 static uint64_t
-splitmix64(uint64_t *state)
+splitmix64(atomic_uint_least64_t *state)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    uint64_t z = atomic_fetch_add_explicit(state, 0x9e3779b97f4a7c15ULL,
+                                           memory_order_relaxed) +
+                 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);

@@ -133,6 +133,11 @@ gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
     *ok = 0;
     if (m->grpc && !d->grpc)
         return GWR_OK;
+    /* §3.9: a service-only gRPC match wants the string prefix
+     * "/{service}/"; its element-wise PathPrefix equivalent would also
+     * take the bare "/{service}", one byte shorter. */
+    if (m->grpc && m->path_type == GWR_MATCH_PREFIX && d->path.len < m->path.len)
+        return GWR_OK;
     if (m->method.len && !gwr_str__eq(m->method, d->method))
         return GWR_OK;
     for (size_t i = 0; i < m->n_headers; i++) {

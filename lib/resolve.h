@@ -82,7 +82,7 @@ typedef struct gwr_listener_status {
 
 typedef struct gwr_gateway_status {
     const gwr_gateway *gateway;
-    int ours;                 /* handled by us (see docs/CONFIG.md) */
+    int ours;                 /* handled by us (see docs/STATUS.md) */
     gwr_condition *conds;     /* Accepted, Programmed, ResolvedRefs */
     size_t n_conds;
     gwr_listener_status *listeners;   /* parallel to gateway->listeners */
@@ -108,7 +108,7 @@ typedef struct gwr_attachment {
 typedef struct gwr_view gwr_view;
 
 /* Compute the view of a model. Returns GWR_OK or GWR_E_NOMEM. Problems
- * found (e.g. a listener conflict) become warnings in diags. */
+ * found (e.g. a shadowed BackendTLSPolicy) become warnings in diags. */
 int gwr_resolve__run(gwr_ctx *ctx, const gwr_model *model,
                      gwr_diag_list *diags, gwr_view **out);
 void gwr_resolve__free(gwr_view *v);

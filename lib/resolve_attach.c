@@ -223,6 +223,7 @@ attach_parent(gwr_attach_state *st, size_t ri, size_t pi)
     const gwr_route *r = m->routes[ri];
     const gwr_parent_ref *p = &r->parents[pi];
     gwr_pstate *ps = &st->pstates[st->pstate_base[ri] + pi];
+    ps->first_cand = SIZE_MAX;
     ps->stage = GWR_STAGE_NO_PARENT;
     ps->reason = "NoMatchingParent";
 
@@ -263,7 +264,8 @@ attach_parent(gwr_attach_state *st, size_t ri, size_t pi)
     int best = L_IRRELEVANT, rc = GWR_OK;
     for (size_t i = 0; i < gw->n_listeners && rc == GWR_OK; i++) {
         const gwr_listener *l = &gw->listeners[i];
-        if ((p->section_name.len != 0 && !gwr_str__eq(p->section_name, l->name)) ||
+        if ((p->section_name.len != 0 &&
+             !gwr_str__eq(p->section_name, l->name)) ||
             (p->port != 0 && p->port != l->port))
             continue;
         const gwr_listener_status *ls = &gs->listeners[i];
@@ -323,7 +325,7 @@ attach_parent(gwr_attach_state *st, size_t ri, size_t pi)
     return rc;
 }
 
-/* ---- HTTPRoute vs GRPCRoute (§2.3) ---------------------------------------- */
+/* ---- HTTPRoute vs GRPCRoute (§2.3) ------------------------------------- */
 
 static int
 cand_cmp(const void *pa, const void *pb)
@@ -348,7 +350,16 @@ static void
 resolve_conflicts(gwr_attach_state *st)
 {
     const gwr_model *m = st->v->model;
-    qsort(st->cands, st->n_cands, sizeof(*st->cands), cand_cmp);
+    if (st->n_cands > 1)
+        qsort(st->cands, st->n_cands, sizeof(*st->cands), cand_cmp);
+    /* Per-parentRef lists, so that the status pass does not scan every
+     * candidate for every parentRef. */
+    for (size_t i = st->n_cands; i-- > 0;) {
+        gwr_cand *c = &st->cands[i];
+        gwr_pstate *ps = &st->pstates[st->pstate_base[c->route] + c->parent];
+        c->next = ps->first_cand;
+        ps->first_cand = i;
+    }
     for (size_t i = 0; i < st->n_cands; i++) {
         gwr_cand *c = &st->cands[i];
         const gwr_route *r = m->routes[c->route];
@@ -421,7 +432,8 @@ setup(gwr_attach_state *st)
         st->all_dropped[i] = r->n_rules > 0 && valid == 0;
         ord[i] = (route_ord){ r, i };
     }
-    qsort(ord, n, sizeof(*ord), ord_cmp);
+    if (n > 1)
+        qsort(ord, n, sizeof(*ord), ord_cmp);
     for (size_t k = 0; k < n; k++)
         st->age[ord[k].idx] = k;
     gwr__free(v->ctx, ord);
@@ -468,9 +480,11 @@ build_lists(gwr_attach_state *st)
         /* Only Accepted routes count (the >= v1.5 rule, §2.1 step 6). */
         v->gateways[c->gateway].listeners[c->listener].attached_routes++;
     }
-    for (size_t g = 0; g < m->n_gateways; g++)
-        qsort(v->gw_atts[g].items, v->gw_atts[g].n,
-              sizeof(*v->gw_atts[g].items), att_cmp);
+    for (size_t g = 0; g < m->n_gateways; g++) {
+        if (v->gw_atts[g].n > 1)
+            qsort(v->gw_atts[g].items, v->gw_atts[g].n,
+                  sizeof(*v->gw_atts[g].items), att_cmp);
+    }
     return GWR_OK;
 }
 
@@ -493,7 +507,8 @@ build_implicit(gwr_view *v)
             .route = r, .hostnames = r->hostnames.items,
             .n_hostnames = r->hostnames.n, .match_all = r->hostnames.n == 0 };
     }
-    qsort(al->items, al->n, sizeof(*al->items), att_cmp);
+    if (al->n > 1)
+        qsort(al->items, al->n, sizeof(*al->items), att_cmp);
     return GWR_OK;
 }
 

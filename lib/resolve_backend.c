@@ -6,6 +6,7 @@
  * whether it can carry traffic, with which protocol and BackendTLSPolicy.
  * The decisions are listed in docs/STATUS.md and docs/DECISIONS.md.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,8 +187,8 @@ resolve_ref(gwr_view *v, const gwr_route *r, const gwr_backend_ref *ref,
                               r->meta.ns, ref->ns, "", "Service", ref->name))
         return gwr_resolve__fmt(v, invalid(res, "RefNotPermitted"),
                                 "Service %.*s/%.*s: no ReferenceGrant in "
-                                "namespace %.*s allows a %s from namespace "
-                                "%.*s to refer to it",
+                                "namespace %.*s allows references from %s "
+                                "objects in namespace %.*s",
                                 REF_NS_NAME(ref), (int)ref->ns.len,
                                 ref->ns.ptr, gwr_resolve__route_kind(r),
                                 (int)r->meta.ns.len, r->meta.ns.ptr);
@@ -300,10 +301,68 @@ slot_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/*
+ * A BackendTLSPolicy that another, older policy shadows on the same
+ * target (same Service and sectionName) is never applied (§5.6 step 2:
+ * Conflicted). Policy status is not part of the view, so this becomes a
+ * warning.
+ */
+static int
+policy_conflicts(gwr_view *v)
+{
+    const gwr_model *m = v->model;
+    if (v->diags == NULL)
+        return GWR_OK;
+    for (size_t i = 0; i < m->n_policies; i++) {
+        const gwr_backend_tls_policy *p = m->policies[i];
+        for (size_t t = 0; t < p->n_targets; t++) {
+            const gwr_policy_target *a = &p->targets[t];
+            const gwr_backend_tls_policy *winner = NULL;
+            for (size_t k = 0; k < m->n_policies && winner == NULL; k++) {
+                const gwr_backend_tls_policy *o = m->policies[k];
+                if (o == p || !gwr_str__eq(o->meta.ns, p->meta.ns) ||
+                    !gwr_resolve__older(&o->meta, &p->meta))
+                    continue;
+                for (size_t u = 0; u < o->n_targets; u++) {
+                    const gwr_policy_target *b = &o->targets[u];
+                    if (gwr_str__eq(a->group, b->group) &&
+                        gwr_str__eq(a->kind, b->kind) &&
+                        gwr_str__eq(a->name, b->name) &&
+                        gwr_str__eq(a->section_name, b->section_name))
+                        winner = o;
+                }
+            }
+            if (winner == NULL)
+                continue;
+            char field[64];
+            snprintf(field, sizeof(field), "spec.targetRefs[%zu]", t);
+            gwr_diag_loc loc = { p->meta.pos.source, p->meta.pos.line,
+                                 p->meta.pos.col,
+                                 gwr_str__from_cstr("BackendTLSPolicy"),
+                                 p->meta.ns, p->meta.name,
+                                 gwr_str__from_cstr(field) };
+            int rc = gwr_diag__add(
+                v->diags, GWR_DIAG_WARNING, &loc,
+                "Conflicted: the older BackendTLSPolicy %.*s/%.*s targets the "
+                "same Service%s%.*s and wins; this one is not applied there",
+                (int)winner->meta.ns.len, winner->meta.ns.ptr,
+                (int)winner->meta.name.len, winner->meta.name.ptr,
+                a->section_name.len ? " port " : "",
+                (int)a->section_name.len, a->section_name.ptr);
+            if (rc != GWR_OK)
+                return rc;
+        }
+    }
+    return GWR_OK;
+}
+
 int
 gwr_resolve__backends(gwr_view *v)
 {
     const gwr_model *m = v->model;
+    int prc = policy_conflicts(v);
+    if (prc != GWR_OK)
+        return prc;
     size_t n = 0;
     for (size_t i = 0; i < m->n_routes; i++)
         each_ref(v, m->routes[i], count_ref, &n);

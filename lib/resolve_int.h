@@ -82,6 +82,8 @@ typedef struct gwr_cand {
     int match_all;
     int lost;                 /* lost an HTTPRoute/GRPCRoute conflict */
     const gwr_route *winner;  /* ... to this route */
+    size_t next;              /* next candidate of the same parentRef, in
+                                 gateway/listener order; SIZE_MAX ends */
 } gwr_cand;
 
 /* How far one parentRef got (§2.1 step 5 ranking). */
@@ -93,6 +95,7 @@ enum {
 };
 
 typedef struct gwr_pstate {
+    size_t first_cand;        /* head of the candidate list, SIZE_MAX */
     int stage;
     const char *reason;       /* failure reason when stage < ATTACHED */
     gwr_str message;

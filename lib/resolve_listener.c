@@ -6,7 +6,6 @@
  * Programmed / Conflicted conditions, and the Gateway's own conditions.
  * attachedRoutes is filled later by lib/resolve_attach.c.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "resolve_int.h"
@@ -179,19 +178,8 @@ listener_status(gwr_view *v, const gwr_gateway *gw, size_t li,
     if (rc != GWR_OK)
         return rc;
 
-    if (l->from == GWR_FROM_SELECTOR && !l->has_selector && v->diags) {
-        char field[96];
-        snprintf(field, sizeof(field),
-                 "spec.listeners[%zu].allowedRoutes.namespaces", li);
-        gwr_diag_loc loc = { l->pos.source, l->pos.line, l->pos.col,
-                             gwr_str__from_cstr("Gateway"), gw->meta.ns,
-                             gw->meta.name, gwr_str__from_cstr(field) };
-        rc = gwr_diag__add(v->diags, GWR_DIAG_WARNING, &loc,
-                           "from: Selector without a selector selects no "
-                           "namespace; no route can attach to listener "
-                           "%.*s",
-                           (int)l->name.len, l->name.ptr);
-    }
+    /* from: Selector without a selector admits nothing (see
+     * gwr_resolve__ns_allowed); the loader already warns about it. */
     return rc;
 }
 

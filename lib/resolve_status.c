@@ -142,16 +142,16 @@ accepted_outcome(gwr_attach_state *st, size_t ri, size_t pi, int *ok,
     gwr_buf b;
     gwr_buf__init(&b, v->ctx);
     *ok = 0;
-    for (size_t i = 0; i < st->n_cands; i++) {
+    const gwr_pstate *ps = &st->pstates[st->pstate_base[ri] + pi];
+    for (size_t i = ps->first_cand; i != SIZE_MAX; i = st->cands[i].next) {
         const gwr_cand *c = &st->cands[i];
-        if (c->route != ri || c->parent != pi)
-            continue;
         if (c->lost) {
             if (lost == NULL)
                 lost = c;
             continue;
         }
-        const gwr_listener *l = &m->gateways[c->gateway]->listeners[c->listener];
+        const gwr_gateway *gw = m->gateways[c->gateway];
+        const gwr_listener *l = &gw->listeners[c->listener];
         gwr_buf__printf(&b, "%s%.*s", *ok ? ", " : "Accepted by listener ",
                         (int)l->name.len, l->name.ptr);
         *ok = 1;

@@ -250,6 +250,11 @@ int gwr_dec__reserve(gwr_decision *d, dec_vec *v, size_t need, size_t elem);
 int gwr_dec__buf_reserve(gwr_buf *b, size_t need);
 /* Forget the last match's content and table reference. */
 void gwr_dec__reset(gwr_decision *d);
+/* Request intake (lib/decision.c): copy the request into d, normalize
+ * Host and path with t's flags, detect gRPC. GWR_OK, GWR_E_INVAL (the
+ * request answers 400), GWR_E_CALLBACK, GWR_E_NOMEM. Shared by
+ * gwr_table_match() and the reference matcher (lib/refmatch.c). */
+int gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d);
 
 /* Request header lookup for predicates: the value of `name`, repeated
  * fields comma-joined (","). 1 found, 0 absent, GWR_E_NOMEM. */

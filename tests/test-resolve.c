@@ -13,7 +13,7 @@
 #include "gwr_private.h"
 #include "resolve.h"
 
-/* ---- model builder --------------------------------------------------------- */
+/* ---- model builder ------------------------------------------------------- */
 
 #define CAP 32
 
@@ -246,13 +246,14 @@ policy(const char *ns, const char *name, const char *svc, const char *section,
     return p;
 }
 
-/* ---- running and reading --------------------------------------------------- */
+/* ---- running and reading ------------------------------------------------- */
 
 static void
 run(void)
 {
     gwr_resolve__free(F->view);
     F->view = NULL;
+    gwr_diag__list_truncate(&F->diags, 0);
     assert_int_equal(gwr_resolve__run(F->ctx, &F->m, &F->diags, &F->view),
                      GWR_OK);
 }
@@ -361,7 +362,7 @@ simple_route(const char *ns, const char *name)
     return r;
 }
 
-/* ---- attachment ------------------------------------------------------------ */
+/* ---- attachment ---------------------------------------------------------- */
 
 static void
 test_resolve_accepted(void **state)
@@ -539,7 +540,7 @@ test_resolve_other_controller(void **state)
     expect_route(0, 0, "Accepted", GWR_COND_TRUE, "Accepted");
 }
 
-/* ---- hostnames ------------------------------------------------------------- */
+/* ---- hostnames ----------------------------------------------------------- */
 
 static void
 test_resolve_hostname_intersection_conformance(void **state)
@@ -678,7 +679,7 @@ test_resolve_reason_ranking(void **state)
     assert_int_equal(lstat(0, 1)->attached_routes, 1);
 }
 
-/* ---- namespace selectors --------------------------------------------------- */
+/* ---- namespace selectors ------------------------------------------------- */
 
 static void
 test_resolve_selectors(void **state)
@@ -737,19 +738,16 @@ test_resolve_selectors(void **state)
         expect_route(i, 0, "Accepted", GWR_COND_TRUE, "Accepted");
     assert_int_equal(F->diags.n, 0);
 
-    /* from: Selector without a selector: nothing, and a warning. */
+    /* from: Selector without a selector admits nothing (the loader
+     * warns about it). */
     l->has_selector = 0;
     run();
     for (size_t i = 0; i < 3; i++)
         expect_route(i, 0, "Accepted", GWR_COND_FALSE,
                      "NotAllowedByListeners");
-    assert_int_equal(F->diags.n, 1);
-    assert_int_equal(F->diags.items[0]->severity, GWR_DIAG_WARNING);
-    assert_true(gwr_str__eq_cstr(F->diags.items[0]->field,
-                                 "spec.listeners[0].allowedRoutes.namespaces"));
 }
 
-/* ---- HTTPRoute vs GRPCRoute ------------------------------------------------ */
+/* ---- HTTPRoute vs GRPCRoute ---------------------------------------------- */
 
 static void
 test_resolve_http_grpc_conflict(void **state)
@@ -804,7 +802,7 @@ test_resolve_http_grpc_conflict(void **state)
     expect_route(2, 0, "Accepted", GWR_COND_TRUE, "Accepted");
 }
 
-/* ---- rules ----------------------------------------------------------------- */
+/* ---- rules --------------------------------------------------------------- */
 
 static void
 test_resolve_dropped_rules(void **state)
@@ -836,7 +834,7 @@ test_resolve_dropped_rules(void **state)
     assert_false(pstat(0, 0)->accepted);
 }
 
-/* ---- backends -------------------------------------------------------------- */
+/* ---- backends ------------------------------------------------------------ */
 
 static const gwr_backend_res *
 res_of(const gwr_backend_ref *b)
@@ -1048,7 +1046,8 @@ test_resolve_mirrors_and_extension_refs(void **state)
     expect_route(0, 0, "Accepted", GWR_COND_TRUE, "Accepted");
     expect_route(0, 0, "ResolvedRefs", GWR_COND_FALSE, "BackendNotFound");
     const gwr_condition *c = route_cond(0, 0, "ResolvedRefs");
-    assert_true(msg_has(c, "spec.rules[0].filters[0].requestMirror.backendRef"));
+    assert_true(
+        msg_has(c, "spec.rules[0].filters[0].requestMirror.backendRef"));
     assert_true(msg_has(c, "spec.rules[0].backendRefs[0].filters[0]."
                            "extensionRef"));
     /* Only the extension ref left. */
@@ -1087,10 +1086,17 @@ test_resolve_backend_tls_policy(void **state)
     run();
     assert_ptr_equal(res_of(b443)->tls, port);
     assert_ptr_equal(res_of(b8443)->tls, whole_old);
+    /* The shadowed policies are reported: z-whole shadows a-whole. */
+    assert_int_equal(F->diags.n, 1);
+    assert_true(gwr_str__eq_cstr(F->diags.items[0]->name, "a-whole"));
+    assert_int_equal(F->diags.items[0]->severity, GWR_DIAG_WARNING);
     /* Equal timestamps: namespace/name order. */
     whole_old->meta.creation_ms = 5000;
+    gwr_diag__list_truncate(&F->diags, 0);
     run();
     assert_ptr_equal(res_of(b8443)->tls, whole_new);
+    assert_int_equal(F->diags.n, 1);
+    assert_true(gwr_str__eq_cstr(F->diags.items[0]->name, "z-whole"));
 }
 
 static void
@@ -1118,7 +1124,7 @@ test_resolve_endpoint_slices(void **state)
     assert_int_equal(res_of(b)->n_slices, 0);
 }
 
-/* ---- listeners: certificates ---------------------------------------------- */
+/* ---- listeners: certificates --------------------------------------------- */
 
 static void
 test_resolve_certificate_refs(void **state)
@@ -1151,7 +1157,7 @@ test_resolve_certificate_refs(void **state)
     assert_int_equal(lstat(0, 0)->attached_routes, 1);
 }
 
-/* ---- attachedRoutes and the implicit listener ------------------------------ */
+/* ---- attachedRoutes and the implicit listener ---------------------------- */
 
 static void
 test_resolve_attached_routes_counting(void **state)
@@ -1211,7 +1217,7 @@ test_resolve_implicit_listener(void **state)
     assert_true(res_of(&a->rules[0].backends[0])->valid);
 }
 
-/* ---- allocation failures --------------------------------------------------- */
+/* ---- allocation failures ------------------------------------------------- */
 
 static int
 scenario_run(gwr_ctx *ctx, void *ud)
@@ -1246,6 +1252,7 @@ test_resolve_alloc_sweep(void **state)
     sl->service_name = S("svc");
     F->slices[F->m.n_slices++] = sl;
     policy("infra", "p", "svc", NULL, 1);
+    policy("infra", "p2", "svc", NULL, 2);   /* shadowed: a warning */
     gwr_route *h = route(GWR_KIND_HTTP_ROUTE, "infra", "h", 2, 2);
     parent(h, 0, "infra", "gw");
     parent(h, 1, "infra", "missing");
@@ -1270,6 +1277,201 @@ test_resolve_alloc_sweep(void **state)
     gwr_model routes_only = F->m;
     routes_only.n_gateways = 0;
     assert_true(test_alloc_sweep(scenario_run, &routes_only) > 1);
+}
+
+/* ---- the public status API over YAML ------------------------------------- */
+
+static const char yaml_cfg[] =
+    "apiVersion: gateway.networking.k8s.io/v1\n"
+    "kind: Gateway\n"
+    "metadata: {name: gw, namespace: infra}\n"
+    "spec:\n"
+    "  gatewayClassName: any\n"
+    "  listeners:\n"
+    "  - {name: http, port: 80, protocol: HTTP}\n"
+    "  - {name: tcp, port: 9000, protocol: TCP}\n"
+    "---\n"
+    "apiVersion: gateway.networking.k8s.io/v1\n"
+    "kind: HTTPRoute\n"
+    "metadata: {name: r, namespace: infra}\n"
+    "spec:\n"
+    "  parentRefs:\n"
+    "  - {name: gw, sectionName: http}\n"
+    "  - {name: gw, namespace: infra, sectionName: nope}\n"
+    "  rules:\n"
+    "  - backendRefs:\n"
+    "    - {name: svc, port: 8080}\n";
+
+static gwr_str
+lit(const char *s)
+{
+    return gwr_str__from_cstr(s);
+}
+
+static void
+test_resolve_status_api(void **state)
+{
+    gwr_config *cfg = NULL;
+    assert_int_equal(gwr_config_new(&cfg, F->ctx), GWR_OK);
+    assert_int_equal(gwr_config_add_text(cfg, GWR_FORMAT_YAML, lit(yaml_cfg),
+                                         lit("t.yaml")),
+                     GWR_OK);
+    size_t n = 99;
+    assert_int_equal(gwr_config_status_route_count(cfg, &n), GWR_OK);
+    assert_int_equal(n, 1);
+    const gwr_route_status *rs = gwr_config_status_route(cfg, 0);
+    assert_non_null(rs);
+    assert_null(gwr_config_status_route(cfg, 1));
+    assert_true(gwr_str__eq_cstr(gwr_route_status_kind(rs), "HTTPRoute"));
+    assert_true(gwr_str__eq_cstr(gwr_route_status_namespace(rs), "infra"));
+    assert_true(gwr_str__eq_cstr(gwr_route_status_name(rs), "r"));
+    assert_int_equal(gwr_route_status_parent_count(rs), 2);
+    assert_null(gwr_route_status_parent(rs, 2));
+    const gwr_parent_status *p0 = gwr_route_status_parent(rs, 0);
+    const gwr_parent_status *p1 = gwr_route_status_parent(rs, 1);
+    assert_true(gwr_str__eq_cstr(gwr_parent_status_group(p0),
+                                 "gateway.networking.k8s.io"));
+    assert_true(gwr_str__eq_cstr(gwr_parent_status_kind(p0), "Gateway"));
+    assert_true(gwr_str__eq_cstr(gwr_parent_status_namespace(p0), "infra"));
+    assert_false(gwr_parent_status_namespace_set(p0));
+    assert_true(gwr_parent_status_namespace_set(p1));
+    assert_true(gwr_str__eq_cstr(gwr_parent_status_name(p0), "gw"));
+    assert_true(gwr_str__eq_cstr(gwr_parent_status_section_name(p0), "http"));
+    assert_int_equal(gwr_parent_status_port(p0), 0);
+    assert_true(gwr_parent_status_accepted(p0));
+    assert_false(gwr_parent_status_accepted(p1));
+    assert_int_equal(gwr_parent_status_condition_count(p1), 2);
+    assert_null(gwr_parent_status_condition(p1, 2));
+    const gwr_condition *c = gwr_parent_status_condition(p1, 0);
+    assert_true(gwr_str__eq_cstr(gwr_condition_type(c), "Accepted"));
+    assert_int_equal(gwr_condition_status(c), GWR_CONDITION_FALSE);
+    assert_true(gwr_str__eq_cstr(gwr_condition_reason(c), "NoMatchingParent"));
+    assert_true(gwr_condition_message(c).len > 0);
+
+    assert_int_equal(gwr_config_status_gateway_count(cfg, &n), GWR_OK);
+    assert_int_equal(n, 1);
+    const gwr_gateway_status *gs = gwr_config_status_gateway(cfg, 0);
+    assert_null(gwr_config_status_gateway(cfg, 1));
+    assert_true(gwr_gateway_status_ours(gs));
+    assert_true(gwr_str__eq_cstr(gwr_gateway_status_name(gs), "gw"));
+    assert_true(gwr_str__eq_cstr(gwr_gateway_status_namespace(gs), "infra"));
+    assert_int_equal(gwr_gateway_status_condition_count(gs), 2);
+    c = gwr_gateway_status_condition(gs, 0);
+    assert_true(gwr_str__eq_cstr(gwr_condition_reason(c), "ListenersNotValid"));
+    assert_int_equal(gwr_condition_status(c), GWR_CONDITION_TRUE);
+    assert_null(gwr_gateway_status_condition(gs, 2));
+    assert_int_equal(gwr_gateway_status_listener_count(gs), 2);
+    assert_null(gwr_gateway_status_listener(gs, 2));
+    const gwr_listener_status *ls = gwr_gateway_status_listener(gs, 0);
+    assert_true(gwr_str__eq_cstr(gwr_listener_status_name(ls), "http"));
+    assert_int_equal(gwr_listener_status_attached_routes(ls), 1);
+    assert_int_equal(gwr_listener_status_supported_kind_count(ls), 2);
+    assert_true(gwr_str__eq_cstr(gwr_listener_status_supported_kind(ls, 1),
+                                 "GRPCRoute"));
+    assert_true(gwr_str__eq_cstr(
+        gwr_listener_status_supported_kind_group(ls, 0),
+        "gateway.networking.k8s.io"));
+    assert_int_equal(gwr_listener_status_supported_kind(ls, 2).len, 0);
+    assert_int_equal(gwr_listener_status_supported_kind_group(ls, 2).len, 0);
+    assert_int_equal(gwr_listener_status_condition_count(ls), 4);
+    assert_null(gwr_listener_status_condition(ls, 4));
+    ls = gwr_gateway_status_listener(gs, 1);
+    c = gwr_listener_status_condition(ls, 0);
+    assert_true(gwr_str__eq_cstr(gwr_condition_reason(c),
+                                 "UnsupportedProtocol"));
+    assert_int_equal(gwr_listener_status_supported_kind_count(ls), 0);
+    assert_int_equal(gwr_config_status_diag_count(cfg, &n), GWR_OK);
+    assert_int_equal(n, 0);
+    assert_null(gwr_config_status_diag(cfg, 0));
+
+    /* Cached until the config changes, then recomputed. */
+    assert_int_equal(gwr_config_status_update(cfg), GWR_OK);
+    assert_ptr_equal(gwr_config_status_route(cfg, 0), rs);
+    static const char more[] =
+        "apiVersion: gateway.networking.k8s.io/v1\n"
+        "kind: GRPCRoute\n"
+        "metadata: {name: g, namespace: infra}\n"
+        "spec:\n"
+        "  parentRefs: [{name: gw}]\n";
+    assert_int_equal(gwr_config_add_text(cfg, GWR_FORMAT_YAML, lit(more),
+                                         lit("more.yaml")),
+                     GWR_OK);
+    assert_int_equal(gwr_config_status_route_count(cfg, &n), GWR_OK);
+    assert_int_equal(n, 2);
+    gs = gwr_config_status_gateway(cfg, 0);
+    /* The GRPCRoute (no hostnames) conflicts with the HTTPRoute (no
+     * hostnames) on listener http; neither has a timestamp, so
+     * "infra/g" < "infra/r" wins. */
+    assert_int_equal(gwr_listener_status_attached_routes(
+                         gwr_gateway_status_listener(gs, 0)),
+                     1);
+    assert_true(gwr_parent_status_accepted(
+        gwr_route_status_parent(gwr_config_status_route(cfg, 1), 0)));
+
+    /* Bad arguments. */
+    assert_int_equal(gwr_config_status_update(NULL), GWR_E_INVAL);
+    assert_int_equal(gwr_config_status_route_count(NULL, &n), GWR_E_INVAL);
+    assert_int_equal(n, 0);
+    assert_int_equal(gwr_config_status_gateway_count(cfg, NULL), GWR_E_INVAL);
+    assert_null(gwr_config_status_route(NULL, 0));
+    assert_null(gwr_config_status_diag(NULL, 0));
+    gwr_config_free(cfg);
+}
+
+static void
+test_resolve_supported_features(void **state)
+{
+    size_t n = 0;
+    const char *prev = NULL;
+    for (; gwr_config_supported_features(n) != NULL; n++) {
+        const char *f = gwr_config_supported_features(n);
+        if (prev != NULL)
+            assert_true(strcmp(prev, f) < 0);   /* sorted, unique */
+        prev = f;
+    }
+    assert_true(n > 20);
+    int has_http = 0, has_cors = 0;
+    for (size_t i = 0; i < n; i++) {
+        has_http |= strcmp(gwr_config_supported_features(i), "HTTPRoute") == 0;
+        has_cors |=
+            strcmp(gwr_config_supported_features(i), "HTTPRouteCORS") == 0;
+    }
+    assert_true(has_http);
+    assert_false(has_cors);
+}
+
+static int
+scenario_config(gwr_ctx *ctx, void *ud)
+{
+    gwr_config *cfg = NULL;
+    int rc = gwr_config_new(&cfg, ctx);
+    if (rc != GWR_OK)
+        return rc;
+    rc = gwr_config_add_text(cfg, GWR_FORMAT_YAML, lit(yaml_cfg),
+                             lit("t.yaml"));
+    if (rc == GWR_OK) {
+        size_t n = 0;
+        rc = gwr_config_status_route_count(cfg, &n);
+        if (rc == GWR_OK)
+            assert_int_equal(n, 1);
+        else
+            assert_int_equal(rc, GWR_E_NOMEM);
+        /* Nothing is cached after a failure: the next call computes
+         * again, and only one allocation of the sweep ever fails. */
+        if (rc != GWR_OK) {
+            rc = gwr_config_status_route_count(cfg, &n);
+            assert_int_equal(rc, GWR_OK);
+            assert_int_equal(n, 1);
+        }
+    }
+    gwr_config_free(cfg);
+    return rc;
+}
+
+static void
+test_resolve_status_api_alloc_sweep(void **state)
+{
+    assert_true(test_alloc_sweep(scenario_config, NULL) > 10);
 }
 
 int
@@ -1300,6 +1502,9 @@ main(void)
         T(test_resolve_attached_routes_counting),
         T(test_resolve_implicit_listener),
         T(test_resolve_alloc_sweep),
+        T(test_resolve_status_api),
+        T(test_resolve_supported_features),
+        T(test_resolve_status_api_alloc_sweep),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

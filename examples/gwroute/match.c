@@ -21,6 +21,7 @@ typedef struct mopts {
     const char *method, *host, *path, *id;
     const char *hdr[JREQ_MAX_HEADERS];
     size_t n_hdr;
+    cli_explain *explain;     /* --explain */
 } mopts;
 
 static uint64_t
@@ -220,7 +221,6 @@ print_decision(FILE *o, const gwr_decision *d, const char *id, size_t id_len)
     } else {
         fputs("null", o);
     }
-    fputs("}\n", o);
 }
 
 /* ---- one request ---------------------------------------------------------- */
@@ -264,7 +264,13 @@ route_one(const gwr_table *t, gwr_decision *d, const mopts *mo, size_t seq,
         return rc == GWR_E_NOMEM ? -1 : 0;
     }
     print_decision(stdout, d, jr->id, jr->id_len);
-    return 0;
+    if (mo->explain != NULL) {
+        rc = cli_explain_print(stdout, mo->explain, &r, d);
+        if (rc != GWR_OK)
+            fputs(",\"explain\":null", stdout);
+    }
+    fputs("}\n", stdout);
+    return rc == GWR_E_NOMEM ? -1 : 0;
 }
 
 static int
@@ -367,6 +373,7 @@ usage_err(const char *msg, const char *arg)
 {
     fprintf(stderr, "gwroute match: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
     fputs("usage: gwroute match [--gateway NS/NAME] [--port N] [--scheme http|https]\n"
+          "                     [--explain]\n"
           "                     [-X METHOD --host HOST --path 'PATH[?QUERY]'\n"
           "                      [-H 'Name: value']... [--id ID]] FILE...\n", stderr);
     return CLI_EXIT_USAGE;
@@ -382,10 +389,14 @@ cli_match(int argc, char **argv)
     char **files = calloc((size_t)argc + 1, sizeof(char *));
     if (files == NULL)
         return CLI_EXIT_USAGE;
-    int nfiles = 0;
+    int nfiles = 0, explain = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = NULL;
+        if (strcmp(a, "--explain") == 0) {
+            explain = 1;
+            continue;
+        }
         if (strcmp(a, "--gateway") == 0)
             slot = &mo.gateway;
         else if (strcmp(a, "--scheme") == 0)
@@ -474,9 +485,14 @@ cli_match(int argc, char **argv)
     if (load == CLI_EXIT_USAGE)
         goto out;
     int rc = gwr_table_compile(&table, cfg, &co);
-    /* The table is self-contained: the config can go right away. */
-    gwr_config_free(cfg);
-    cfg = NULL;
+    /* The table is self-contained: the config can go right away, unless
+     * --explain's reference matcher needs it (it reads the model). */
+    if (rc == GWR_OK && explain)
+        rc = cli_explain_new(&mo.explain, ctx, cfg, &co);
+    if (!explain) {
+        gwr_config_free(cfg);
+        cfg = NULL;
+    }
     if (rc != GWR_OK) {
         fprintf(stderr, "gwroute match: %s%s%s\n", gwr_strerror(rc),
                 errbuf[0] ? ": " : "", errbuf);
@@ -492,6 +508,7 @@ cli_match(int argc, char **argv)
         status = CLI_EXIT_REJECTED;
 out:
     fflush(stdout);
+    cli_explain_free(mo.explain);
     gwr_decision_free(d);
     gwr_table_unref(table);
     gwr_config_free(cfg);

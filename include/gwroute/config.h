@@ -130,6 +130,122 @@ gwr_str gwr_diag_message(const gwr_diag *d);
 GWR_API
 int gwr_diag_format(const gwr_diag *d, char *buf, size_t size);
 
+/* ---- Gateways ------------------------------------------------------------ */
+
+/**
+ * A loaded Gateway (opaque). Borrowed from its config and valid until
+ * gwr_config_free(); every view it returns lives as long. A Gateway
+ * replaced by a later one of the same namespace/name stays readable but
+ * is no longer counted by gwr_config_gateway_count(), and indexes shift
+ * after every gwr_config_add_text() that loads something.
+ * Thread-safety: read-only; as the config (one thread at a time).
+ */
+typedef struct gwr_gateway gwr_gateway;
+
+/**
+ * Number of Gateways loaded (accepted) so far.
+ * @param[in] cfg the config (NULL gives 0).
+ * @since 1.0
+ */
+GWR_API
+size_t gwr_config_gateway_count(const gwr_config *cfg);
+
+/**
+ * The i-th loaded Gateway, in load order.
+ * @param[in] cfg the config.
+ * @param[in] i   0 .. gwr_config_gateway_count() - 1.
+ * @return a borrowed Gateway (see gwr_gateway), or NULL when cfg is NULL
+ *         or i is out of range.
+ * @since 1.0
+ */
+GWR_API
+const gwr_gateway *gwr_config_gateway(const gwr_config *cfg, size_t i);
+
+/**
+ * metadata.namespace of a Gateway ("default" when the document omitted
+ * it). The view is borrowed from the config and NUL-terminated; empty for
+ * a NULL Gateway.
+ * @since 1.0
+ */
+GWR_API
+gwr_str gwr_gateway_namespace(const gwr_gateway *g);
+
+/** metadata.name of a Gateway (borrowed, NUL-terminated). @since 1.0 */
+GWR_API
+gwr_str gwr_gateway_name(const gwr_gateway *g);
+
+/** spec.gatewayClassName of a Gateway (borrowed, NUL-terminated).
+ * @since 1.0 */
+GWR_API
+gwr_str gwr_gateway_class_name(const gwr_gateway *g);
+
+/**
+ * Number of spec.infrastructure.labels entries (0 for NULL).
+ * @since 1.0
+ */
+GWR_API
+size_t gwr_gateway_infra_label_count(const gwr_gateway *g);
+
+/**
+ * The i-th spec.infrastructure.labels entry, in document order.
+ * @param[in]  g     the Gateway.
+ * @param[in]  i     0 .. gwr_gateway_infra_label_count() - 1.
+ * @param[out] key   receives the key (borrowed, NUL-terminated); may be NULL.
+ * @param[out] value receives the value (borrowed, NUL-terminated); may be
+ *                   NULL.
+ * @return GWR_OK, GWR_E_INVAL (g is NULL) or GWR_E_RANGE (i out of range;
+ *         the outputs are left untouched).
+ * @since 1.0
+ */
+GWR_API
+int gwr_gateway_infra_label(const gwr_gateway *g, size_t i, gwr_str *key,
+                            gwr_str *value);
+
+/** Number of spec.infrastructure.annotations entries (0 for NULL).
+ * @since 1.0 */
+GWR_API
+size_t gwr_gateway_infra_annotation_count(const gwr_gateway *g);
+
+/**
+ * The i-th spec.infrastructure.annotations entry; same contract as
+ * gwr_gateway_infra_label().
+ * @return GWR_OK, GWR_E_INVAL or GWR_E_RANGE.
+ * @since 1.0
+ */
+GWR_API
+int gwr_gateway_infra_annotation(const gwr_gateway *g, size_t i,
+                                 gwr_str *key, gwr_str *value);
+
+/**
+ * spec.infrastructure.parametersRef.
+ * @param[in]  g the Gateway.
+ * @param[out] group, kind, name receive the reference (borrowed,
+ *             NUL-terminated; group may be empty = core); each may be NULL.
+ * @return 1 when the Gateway has a parametersRef (outputs written), 0 when
+ *         it has none or g is NULL (outputs untouched).
+ * @since 1.0
+ */
+GWR_API
+int gwr_gateway_infra_params(const gwr_gateway *g, gwr_str *group,
+                             gwr_str *kind, gwr_str *name);
+
+/**
+ * The client certificate the Gateway presents to TLS backends:
+ * spec.tls.backend.clientCertificateRef (Gateway API >= v1.4) or
+ * spec.backendTLS.clientCertificateRef (v1.2 experimental), with the
+ * SecretObjectReference defaults applied (group "", kind Secret, namespace
+ * = the Gateway's).
+ * @param[in]  g the Gateway.
+ * @param[out] group, kind, ns, name receive the reference (borrowed,
+ *             NUL-terminated); each may be NULL.
+ * @return 1 when set (outputs written), 0 when not set or g is NULL.
+ * @since 1.0
+ */
+GWR_API
+int gwr_gateway_backend_client_cert(const gwr_gateway *g, gwr_str *group,
+                                    gwr_str *kind, gwr_str *ns,
+                                    gwr_str *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,12 @@
 extern "C" {
 #endif
 
+/* Declared in gwroute/decision.h, gwroute/request.h and gwroute/engine.h;
+ * named here so the I/O shim can take pointers to them. */
+struct gwr_backend;
+struct gwr_header;
+struct gwr_upstream;
+
 /** Log levels, most severe first. */
 typedef enum gwr_log_level {
     GWR_LOG_ERROR = 0,
@@ -38,22 +44,83 @@ typedef enum gwr_log_level {
  *
  * Size-versioned: set @c size to sizeof(gwr_io) (GWR_IO_INIT does it).
  * Fields are only ever appended; a newer caller's unknown tail must be
- * zero. (The exchange engine appends timer and upstream members.)
+ * zero. A caller built against the v1 layout (size .. log) reads every
+ * later member as NULL.
+ *
+ * Members after @c log drive the exchange engine (gwroute/engine.h,
+ * docs/EMBEDDING.md). Every callback that returns int returns 0 (or the
+ * documented positive value) on success and a negative value on failure;
+ * the library never passes the host's number on: the engine call in
+ * progress returns GWR_E_CALLBACK. They are invoked only on the thread
+ * that called into the engine; calling back into the same engine from
+ * inside one of them is refused with GWR_E_STATE (see engine.h for the
+ * read-only calls that are allowed).
  */
 typedef struct gwr_io {
     size_t size;
     /** Monotonic milliseconds. Default: CLOCK_MONOTONIC. */
     uint64_t (*now_ms)(void *ud);
     /** Fill @p buf with @p len random bytes. Default: a non-cryptographic
-     *  PRNG seeded from the clock and the context address (sampling and
-     *  backend choice are not security boundaries). */
+     *  PRNG seeded from the context address (sampling and backend choice
+     *  are not security boundaries). Called by gwr_table_match() for
+     *  unseeded requests, possibly from several threads at once when
+     *  decisions of one context match concurrently: must be thread-safe
+     *  (the default is). */
     void (*random)(uint8_t *buf, size_t len, void *ud);
     /** One preformatted message (not NUL-terminated). Default: discard. */
     void (*log)(uint32_t level, gwr_str msg, void *ud);
+
+    /* ---- Engine members (appended after the v1 layout). ---- */
+
+    /** Arm the engine's single timer for the absolute monotonic time
+     *  @p deadline_ms (same clock as @c now_ms), replacing any earlier
+     *  deadline; UINT64_MAX disarms it. When it passes, call
+     *  gwr_engine_on_timer(). Default: nothing (the host polls
+     *  gwr_engine_next_deadline()). */
+    int (*set_timer)(uint64_t deadline_ms, void *ud);
+    /** Open (or take from a pool) a connection to @p be, to be known as
+     *  @p conn_id. @p proto is the gwr_backend_proto_kind to speak
+     *  (WS/WSS when the request is a WebSocket upgrade); TLS parameters
+     *  are read with the gwr_backend_tls*() accessors. @p be is borrowed
+     *  until the callback returns. Return 0 and later call
+     *  gwr_engine_on_connected(), or return 1 when the connection is
+     *  usable right now (then do not call gwr_engine_on_connected()).
+     *  No default: submitting a FORWARD decision without it gives
+     *  GWR_E_INVAL. */
+    int (*connect)(const struct gwr_backend *be, uint32_t proto,
+                   uint64_t conn_id, void *ud);
+    /** Send the upstream request @p req (method, path, headers: see the
+     *  gwr_upstream_*() accessors; borrowed until the callback returns) on
+     *  connection @p conn_id as upstream attempt @p xid, followed by the
+     *  client's request body, which the host owns (and replays on a
+     *  retry). Answer with gwr_engine_on_response_head() and
+     *  gwr_engine_on_body_done(), or gwr_engine_on_error(). No default. */
+    int (*send_request)(uint64_t conn_id, uint64_t xid,
+                        const struct gwr_upstream *req, void *ud);
+    /** Fire-and-forget copy of @p req to the mirror backend @p be (both
+     *  borrowed until the callback returns). Its outcome, this callback's
+     *  return value included, never affects the client's exchange; the
+     *  host reports nothing back. Default: mirrors are dropped. */
+    int (*send_mirror)(const struct gwr_backend *be,
+                       const struct gwr_upstream *req, void *ud);
+    /** Answer the client of @p exchange_id: status, header fields
+     *  (borrowed until the callback returns; no framing or hop-by-hop
+     *  fields) and @p body. For a response the gateway generates the body
+     *  is complete (empty in 1.0); for a proxied one
+     *  gwr_engine_response_source() names the attempt whose body the host
+     *  relays after this head. No default. */
+    int (*respond)(uint64_t exchange_id, int status,
+                   const struct gwr_header *headers, size_t n, gwr_str body,
+                   void *ud);
+    /** Forget @p id and drop its work: a connection (close it or return
+     *  it to a pool), an upstream attempt (abandon its response), or an
+     *  exchange whose response head was already sent (abort the client
+     *  response). Cannot fail. Default: nothing. */
+    void (*cancel)(uint64_t id, void *ud);
 } gwr_io;
 
 /** Initializer with every member NULL (= defaults). */
-#define GWR_IO_INIT { sizeof(gwr_io), 0, 0, 0 }
+#define GWR_IO_INIT { sizeof(gwr_io), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /** The context. */
 typedef struct gwr_ctx gwr_ctx;

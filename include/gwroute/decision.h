@@ -260,6 +260,34 @@ int64_t gwr_decision_retry_backoff_ms(const gwr_decision *d);
 GWR_API
 size_t gwr_decision_retry_codes(const gwr_decision *d, const uint16_t **codes);
 
+/** gwr_decision_rule_backend() flag: the backendRef is invalid (500
+ *  share, spec §5.3); traffic never goes there. */
+#define GWR_RULE_BACKEND_INVALID UINT32_C(0x01)
+/** gwr_decision_rule_backend() flag: the backendRef has its own filters,
+ *  so its upstream request and response edits differ from the decision's
+ *  unless it is the chosen one. */
+#define GWR_RULE_BACKEND_FILTERED UINT32_C(0x02)
+/** gwr_decision_rule_backend() flag: this is gwr_decision_backend(). */
+#define GWR_RULE_BACKEND_CHOSEN UINT32_C(0x04)
+
+/** Number of backendRefs of the matched rule, in rule order (0 when no
+ *  rule matched). Lets a host (or the engine) retry on a sibling backend.
+ *  @since 1.0 */
+GWR_API
+size_t gwr_decision_rule_backend_count(const gwr_decision *d);
+/**
+ * The i-th backendRef of the matched rule.
+ * @param[out] weight receives its weight (may be NULL).
+ * @param[out] flags  receives GWR_RULE_BACKEND_* bits (may be NULL).
+ * @return the backend (borrowed like every decision view), NULL when out
+ *         of range.
+ * @since 1.0
+ */
+GWR_API
+const gwr_backend *gwr_decision_rule_backend(const gwr_decision *d, size_t i,
+                                             uint32_t *weight,
+                                             uint32_t *flags);
+
 /** Number of ExtensionRef filters on the path taken (rule-level, then the
  *  chosen backendRef's), in order, for the host to run. @since 1.0 */
 GWR_API

@@ -19,6 +19,14 @@ _Static_assert(offsetof(gwr_io, now_ms) == 8, "io.now_ms");
 _Static_assert(offsetof(gwr_io, random) == 16, "io.random");
 _Static_assert(offsetof(gwr_io, log) == 24, "io.log");
 _Static_assert(sizeof(gwr_io) >= 32, "io v1 size");
+/* Engine members, appended after the v1 layout (docs/ABI.md). */
+_Static_assert(offsetof(gwr_io, set_timer) == 32, "io.set_timer");
+_Static_assert(offsetof(gwr_io, connect) == 40, "io.connect");
+_Static_assert(offsetof(gwr_io, send_request) == 48, "io.send_request");
+_Static_assert(offsetof(gwr_io, send_mirror) == 56, "io.send_mirror");
+_Static_assert(offsetof(gwr_io, respond) == 64, "io.respond");
+_Static_assert(offsetof(gwr_io, cancel) == 72, "io.cancel");
+_Static_assert(sizeof(gwr_io) >= 80, "io engine size");
 _Static_assert(sizeof(gwr_str) == 16, "str");
 #endif
 

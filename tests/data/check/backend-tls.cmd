@@ -1,0 +1,1 @@
+check backend-tls.yaml

@@ -1,0 +1,1 @@
+check --json conflict.yaml

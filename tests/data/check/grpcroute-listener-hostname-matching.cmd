@@ -1,0 +1,1 @@
+check base.yaml grpcroute-listener-hostname-matching.yaml

@@ -1,0 +1,1 @@
+check base.yaml httproute-backend-protocol-websocket.yaml

@@ -1,0 +1,1 @@
+check base.yaml httproute-disallowed-kind.yaml

@@ -1,0 +1,1 @@
+check base.yaml httproute-invalid-backendref-unknown-kind.yaml

@@ -1,0 +1,1 @@
+check base.yaml httproute-invalid-cross-namespace-parent-ref.yaml

@@ -1,0 +1,1 @@
+check base.yaml httproute-invalid-parentref-not-matching-section-name.yaml

@@ -1,0 +1,1 @@
+check base.yaml httproute-invalid-parentref-section-name-not-matching-port.yaml

@@ -1,0 +1,1 @@
+check base.yaml httproute-partially-invalid-via-invalid-reference-grant.yaml

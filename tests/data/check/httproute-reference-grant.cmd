@@ -1,0 +1,1 @@
+check base.yaml httproute-reference-grant.yaml

@@ -1,0 +1,1 @@
+check base.yaml httproute-service-types.yaml

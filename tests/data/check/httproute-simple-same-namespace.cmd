@@ -1,0 +1,1 @@
+check base.yaml httproute-simple-same-namespace.yaml

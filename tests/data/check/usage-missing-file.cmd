@@ -1,0 +1,1 @@
+check does-not-exist.yaml
