@@ -724,7 +724,7 @@ setup(void)
         abort();
 }
 
-/* ---- the request --------------------------------------------------------- */
+/* ---- the request ------------------------------------------------------- */
 
 typedef struct fz_req {
     gwr_header headers[FZ_MAX_HEADERS];

@@ -184,7 +184,8 @@ check_normalize(gwr_str in, uint32_t flags, size_t odd_buflen)
     rc = normalize_n(out, flags, 3 * out.len + 2, &buf2, &again);
     if (rc != GWR_OK || again.len != out.len ||
         memcmp(again.ptr, out.ptr, out.len) != 0) {
-        fprintf(stderr, "flags 0x%02x: \"%.*s\" -> \"%.*s\" -> rc %d \"%.*s\"\n",
+        fprintf(stderr,
+                "flags 0x%02x: \"%.*s\" -> \"%.*s\" -> rc %d \"%.*s\"\n",
                 (unsigned)flags, (int)in.len, in.ptr, (int)out.len, out.ptr,
                 rc, rc == GWR_OK ? (int)again.len : 0,
                 rc == GWR_OK ? again.ptr : "");
@@ -327,9 +328,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *msg = gwr_path__check_match_value(prefix);
     FUZZ_CHECK((msg == NULL) == ref_valid_match_value(prefix));
     FUZZ_CHECK(gwr_path__exact_match(prefix, prefix) == 1);
-    FUZZ_CHECK(gwr_path__exact_match(prefix, path) ==
-               (prefix.len == path.len &&
-                (path.len == 0 || memcmp(prefix.ptr, path.ptr, path.len) == 0)));
+    int same = prefix.len == path.len &&
+               (path.len == 0 || memcmp(prefix.ptr, path.ptr, path.len) == 0);
+    FUZZ_CHECK(gwr_path__exact_match(prefix, path) == same);
 
     /* matching and rewriting, on what reaches them in the library: a
      * validated config value against the normalized request path, or

@@ -162,6 +162,8 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
         values += h[i].value.len + 1;
     }
     total += r->method.len + r->scheme.len + r->host.len + r->path.len + 8;
+    /* An empty method / scheme is kept as "GET" / "http" (below). */
+    total += (r->method.len ? 0 : 3) + (r->scheme.len ? 0 : 4);
     if ((rc = gwr_dec__buf_reserve(&d->reqbuf, total)) != GWR_OK ||
         (rc = gwr_dec__buf_reserve(&d->joinbuf, values + 1)) != GWR_OK ||
         (rc = gwr_dec__buf_reserve(&d->qbuf, 2 * r->path.len + 2)) != GWR_OK ||

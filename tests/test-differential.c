@@ -11,7 +11,7 @@
  * gwr_config_add_text, so a failure prints everything needed to replay it
  * by hand (`gwroute match --explain` on the printed YAML and request).
  *
- * Size: GWR_DIFF_CONFIGS configs (default 1500, 150 under ASan) of
+ * Size: GWR_DIFF_CONFIGS configs (default 3000, 400 under ASan) of
  * GWR_DIFF_REQUESTS requests each (default 64); GWR_DIFF_SEED changes the
  * first seed (default 1).
  */
@@ -494,6 +494,11 @@ gen_request(rng *r, const targets *t, greq *q)
         q->port = 9090;
     snprintf(q->scheme, sizeof(q->scheme), "%s",
              (q->port == 443) != chance(r, 5) ? "https" : "http");
+    /* Empty method / scheme: the defaults GET / http. */
+    if (chance(r, 3))
+        q->method[0] = '\0';
+    if (q->port != 443 && chance(r, 3))
+        q->scheme[0] = '\0';
     char path[128];
     unsigned pk = (unsigned)below(r, 100);
     if (grpc && pk < 70) {
@@ -708,7 +713,7 @@ static void
 test_differential_random(void **state)
 {
     (void)state;
-    size_t n_cfg = env_size("GWR_DIFF_CONFIGS", DIFF_SANITIZED ? 150 : 1500);
+    size_t n_cfg = env_size("GWR_DIFF_CONFIGS", DIFF_SANITIZED ? 400 : 3000);
     size_t n_req = env_size("GWR_DIFF_REQUESTS", 64);
     uint64_t first = env_size("GWR_DIFF_SEED", 1);
     gwr_ctx *ctx = NULL;

@@ -8,6 +8,7 @@
  *   server.c   listeners and client connections (HTTP/1.1 server side)
  *   shim.c     the gwr_io callbacks the exchange engine drives
  *   upstream.c one TCP connection to a backend per attempt
+ *   upstream_h2.c  HTTP/2 (h2c) on that connection, with libnghttp2
  *   exchange.c one client request: match, submit, relay the response
  *   ports.c    listener ports of the Gateway
  *   tunnel.c   byte pipe after a 101 Switching Protocols (WebSocket)
@@ -157,10 +158,14 @@ typedef struct gwp_conn {
     struct event *ev;       /* deferred connect failure / mirror timeout */
     int mirror;
     int failed;
+    uint32_t proto;         /* gwr_backend_proto_kind from connect */
     char label[300];        /* host:port connected to */
 } gwp_conn;
 
 int gwp_shim_init(gwp_proxy *px);
+/* 1 for a request field that is not forwarded: hop-by-hop, listed in
+ * Connection, Expect, or written by gwproxy itself (Host, framing). */
+int gwp_skip_request_field(const gwr_upstream *req, gwr_str name);
 void gwp_shim_free(gwp_proxy *px);
 gwp_conn *gwp_conn_find(gwp_proxy *px, uint64_t id);
 void gwp_conn_free(gwp_conn *k);
@@ -192,6 +197,7 @@ struct gwp_upstream {
     int connected;
     int streaming;
     int paused;
+    struct gwp_h2 *h2;     /* HTTP/2 (h2c) state, NULL for HTTP/1.1 */
 };
 
 /* Start connecting to addr. NULL on immediate failure. */
@@ -200,12 +206,24 @@ gwp_upstream *gwp_upstream_connect(gwp_proxy *px, const struct sockaddr *addr,
                                    void *ud);
 /* Queue the request bytes (moved out of req); HEAD matters for framing. */
 void gwp_upstream_send(gwp_upstream *u, struct evbuffer *req, gwr_str method);
+/* The same in HTTP/2 with prior knowledge (h2c), one stream: the request
+ * is built from the engine's view directly. 0, or -1 (u unchanged). */
+int gwp_upstream_send_h2(gwp_upstream *u, const gwr_upstream *req,
+                         struct evbuffer *body);
 /* Start relaying the body (may call done/error before it returns). */
 void gwp_upstream_stream(gwp_upstream *u);
 void gwp_upstream_pause(gwp_upstream *u, int pause);
 void gwp_upstream_free(gwp_upstream *u);
 /* Take the socket for a tunnel (with unread bytes); u is freed. */
 struct bufferevent *gwp_upstream_detach(gwp_upstream *u);
+
+/* ---- upstream_h2.c (libnghttp2) ------------------------------------------ */
+int gwp_h2_send(gwp_upstream *u, const gwr_upstream *req, struct evbuffer *body);
+int gwp_h2_recv(gwp_upstream *u);
+int gwp_h2_head(gwp_upstream *u);
+int gwp_h2_closed(const gwp_upstream *u);
+int gwp_h2_failed(const gwp_upstream *u);
+void gwp_h2_free(gwp_upstream *u);
 
 /* ---- tunnel.c ------------------------------------------------------------ */
 void gwp_tunnel_start(gwp_proxy *px, struct bufferevent *a,

@@ -173,6 +173,23 @@ http_header(const http_head *h, const char *name)
 }
 
 int
+http_list_has(gwr_str list, gwr_str token)
+{
+    const char *p = list.ptr, *e = list.ptr + list.len;
+    while (p < e) {
+        const char *c = memchr(p, ',', (size_t)(e - p));
+        if (c == NULL)
+            c = e;
+        gwr_str t = trim(p, (size_t)(c - p));
+        if (t.len == token.len && t.len > 0 &&
+            strncasecmp(t.ptr, token.ptr, t.len) == 0)
+            return 1;
+        p = c + 1;
+    }
+    return 0;
+}
+
+int
 http_header_has_token(const http_head *h, const char *name, const char *token)
 {
     size_t tl = strlen(token);
@@ -191,6 +208,16 @@ http_header_has_token(const http_head *h, const char *name, const char *token)
             p = c + 1;
         }
     }
+    return 0;
+}
+
+int
+http_is_connection_listed(const gwr_header *h, size_t n, gwr_str name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (http_str_ieq(h[i].name, "connection") &&
+            http_list_has(h[i].value, name))
+            return 1;
     return 0;
 }
 

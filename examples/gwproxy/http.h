@@ -39,8 +39,14 @@ gwr_str http_header(const http_head *h, const char *name);
 int http_header_has_token(const http_head *h, const char *name,
                           const char *token);
 int http_str_ieq(gwr_str a, const char *b);
-/* Hop-by-hop fields never forwarded as they are (RFC 9110 7.6.1). */
+/* Fields never copied as they are: the hop-by-hop ones (RFC 9110 7.6.1)
+ * and the framing and Host fields gwproxy writes itself. */
 int http_is_hop_by_hop(gwr_str name);
+/* 1 when token is an element of the comma-separated list (any case). */
+int http_list_has(gwr_str list, gwr_str token);
+/* 1 when a Connection field among h[0..n) names `name` (which makes that
+ * field hop-by-hop too). */
+int http_is_connection_listed(const gwr_header *h, size_t n, gwr_str name);
 
 enum body_mode { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
 enum { CH_SIZE, CH_DATA, CH_DATA_END, CH_TRAILER, CH_DONE };

@@ -121,7 +121,10 @@ client_process(struct gwp_client *c)
             client_error(c, 400, "Bad Request");
             return;
         }
-        if (body_reader_request(&c->br, &c->head) != 0) {
+        size_t hosts = 0;
+        for (size_t i = 0; i < c->head.n_headers; i++)
+            hosts += http_str_ieq(c->head.headers[i].name, "host");
+        if (hosts > 1 || body_reader_request(&c->br, &c->head) != 0) {
             client_error(c, 400, "Bad Request");
             return;
         }
@@ -154,7 +157,8 @@ client_process(struct gwp_client *c)
         if (rc == 0)
             return;
         c->state = C_EXCHANGE;
-        bufferevent_disable(c->bev, EV_READ);
+        /* Reading goes on (bounded by the watermark) only to notice a
+         * client that goes away: its exchange is then cancelled. */
         http_head head = c->head;
         struct evbuffer *body = c->body;
         memset(&c->head, 0, sizeof(c->head));
@@ -220,8 +224,12 @@ static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
     (void)bev;
-    (void)what;
     struct gwp_client *c = arg;
+    if ((what & BEV_EVENT_TIMEOUT) && c->state == C_EXCHANGE) {
+        /* The idle timeout does not apply while a response is awaited. */
+        bufferevent_enable(c->bev, EV_READ);
+        return;
+    }
     if (c->x != NULL)
         gwp_exchange_client_gone(c->x);
     c->x = NULL;
@@ -274,6 +282,9 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
     /* The write callback runs when the output drains below half the
      * high-water mark: resume a paused upstream. */
     bufferevent_setwatermark(c->bev, EV_WRITE, GWP_HIGH_WATER / 2, 0);
+    /* Stop reading while this much is buffered (a body being received is
+     * moved out as it arrives; pipelined requests wait here). */
+    bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_MAX_HEAD + 16 * 1024);
     struct timeval idle = { GWP_IDLE_TIMEOUT_S, 0 };
     bufferevent_set_timeouts(c->bev, &idle, NULL);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);

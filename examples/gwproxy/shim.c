@@ -265,11 +265,11 @@ io_connect(const struct gwr_backend *be, uint32_t proto, uint64_t conn_id,
            void *ud)
 {
     gwp_proxy *px = ud;
-    (void)proto; /* h2c and TLS are not spoken: see docs/CLI.md */
     gwp_conn *k = conn_new(px);
     if (k == NULL)
         return -1;
     k->conn_id = conn_id;
+    k->proto = proto;
     k->ev = evtimer_new(px->base, on_conn_deferred, k);
     if (k->ev == NULL) {
         gwp_conn_free(k);
@@ -277,14 +277,38 @@ io_connect(const struct gwr_backend *be, uint32_t proto, uint64_t conn_id,
     }
     struct sockaddr_storage ss;
     socklen_t len = 0;
-    if (gwp_resolve_backend(px, be, &ss, &len, k->label, sizeof(k->label)) == 0)
+    /* gwproxy speaks no TLS: a backend under a BackendTLSPolicy (or a wss
+     * one) fails rather than fall back to plaintext (spec 5.6). */
+    if (gwr_backend_tls(be) || proto == GWR_BACKEND_WSS) {
+        snprintf(k->label, sizeof(k->label), "tls-unsupported");
+        if (px->verbose)
+            fprintf(stderr, "gwproxy: backend needs TLS, which gwproxy does "
+                    "not speak: connection refused\n");
+    } else if (gwp_resolve_backend(px, be, &ss, &len, k->label,
+                                   sizeof(k->label)) == 0) {
         k->u = gwp_upstream_connect(px, (struct sockaddr *)&ss, len, &up_cbs, k);
+    }
     if (k->u == NULL) {
         /* No address, or the socket could not even be created: report a
          * connection error from the loop (503 unless retried). */
         struct timeval zero = { 0, 0 };
         k->failed = 1;
         evtimer_add(k->ev, &zero);
+    }
+    return 0;
+}
+
+int
+gwp_skip_request_field(const gwr_upstream *req, gwr_str name)
+{
+    if (http_is_hop_by_hop(name) || http_str_ieq(name, "expect"))
+        return 1;
+    /* Fields named by Connection are hop-by-hop as well. */
+    size_t n = gwr_upstream_header_count(req);
+    for (size_t i = 0; i < n; i++) {
+        const gwr_header *f = gwr_upstream_header(req, i);
+        if (http_is_connection_listed(f, 1, name))
+            return 1;
     }
     return 0;
 }
@@ -304,7 +328,7 @@ build_request(const gwr_upstream *req, struct evbuffer *body, gwr_str upgrade)
     size_t n = gwr_upstream_header_count(req);
     for (size_t i = 0; i < n; i++) {
         const gwr_header *f = gwr_upstream_header(req, i);
-        if (http_is_hop_by_hop(f->name) || http_str_ieq(f->name, "expect"))
+        if (gwp_skip_request_field(req, f->name))
             continue;
         evbuffer_add_printf(b, "%.*s: %.*s\r\n", (int)f->name.len, f->name.ptr,
                             (int)f->value.len, f->value.ptr);
@@ -339,6 +363,14 @@ io_send_request(uint64_t conn_id, uint64_t xid, const struct gwr_upstream *req,
     k->xid = xid;
     k->exchange_id = gwr_upstream_exchange_id(req);
     gwp_exchange_note_attempt(x, req, k->label);
+#ifdef GWP_HAVE_NGHTTP2
+    /* h2c backends get HTTP/2 with prior knowledge, except an Upgrade
+     * (WebSocket over HTTP/2 would need RFC 8441): that stays HTTP/1.1. */
+    if (k->proto == GWR_BACKEND_H2C && gwp_exchange_upgrade(x).len == 0) {
+        evbuffer_free(b);
+        return gwp_upstream_send_h2(k->u, req, gwp_exchange_body(x));
+    }
+#endif
     gwp_upstream_send(k->u, b, gwr_upstream_method(req));
     evbuffer_free(b);
     return 0;
@@ -358,13 +390,22 @@ io_send_mirror(const struct gwr_backend *be, const struct gwr_upstream *req,
     socklen_t len = 0;
     struct timeval tv = { GWP_MIRROR_TIMEOUT_MS / 1000, 0 };
     k->ev = evtimer_new(px->base, on_conn_deferred, k);
-    if (k->ev == NULL || evtimer_add(k->ev, &tv) != 0 ||
+    if (k->ev == NULL || evtimer_add(k->ev, &tv) != 0 || gwr_backend_tls(be) ||
         gwp_resolve_backend(px, be, &ss, &len, k->label, sizeof(k->label)) != 0 ||
         (k->u = gwp_upstream_connect(px, (struct sockaddr *)&ss, len, &up_cbs,
                                      k)) == NULL) {
         gwp_conn_free(k);
         return -1;
     }
+#ifdef GWP_HAVE_NGHTTP2
+    if (gwr_backend_protocol(be) == GWR_BACKEND_H2C) {
+        if (gwp_upstream_send_h2(k->u, req, x ? gwp_exchange_body(x) : NULL) != 0) {
+            gwp_conn_free(k);
+            return -1;
+        }
+        return 0;
+    }
+#endif
     gwr_str none = { NULL, 0 };
     struct evbuffer *b = build_request(req, x ? gwp_exchange_body(x) : NULL, none);
     if (b == NULL) {

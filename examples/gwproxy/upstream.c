@@ -49,10 +49,59 @@ pump(gwp_upstream *u, int eof)
     }
 }
 
+#ifdef GWP_HAVE_NGHTTP2
+/* HTTP/2: body bytes and the end of the stream were recorded by the
+ * session; hand them over once the exchange relays this response. */
+static void
+h2_pump(gwp_upstream *u, int eof)
+{
+    if (evbuffer_get_length(u->decoded) > 0)
+        u->cbs->body(u, u->decoded, u->ud);
+    if (gwp_h2_failed(u)) {
+        fail(u, "HTTP/2 stream reset");
+        return;
+    }
+    if (gwp_h2_closed(u)) {
+        bufferevent_disable(u->bev, EV_READ);
+        u->cbs->done(u, u->ud);
+        return;
+    }
+    if (eof)
+        fail(u, "connection closed in the HTTP/2 stream");
+}
+
+static void
+h2_read(gwp_upstream *u)
+{
+    int rc = gwp_h2_recv(u);
+    if (rc == 1) {
+        if (gwp_h2_head(u) != 0) {
+            fail(u, "malformed HTTP/2 response head");
+            return;
+        }
+        u->have_head = 1;
+        u->cbs->head(u, u->ud);
+        return;
+    }
+    if (rc < 0 && !u->have_head) {
+        fail(u, "HTTP/2 error");
+        return;
+    }
+    if (u->streaming && !u->paused)
+        h2_pump(u, 0);
+}
+#endif
+
 static void
 on_read(struct bufferevent *bev, void *arg)
 {
     gwp_upstream *u = arg;
+#ifdef GWP_HAVE_NGHTTP2
+    if (u->h2 != NULL) {
+        h2_read(u);
+        return;
+    }
+#endif
     if (!u->have_head) {
         struct evbuffer *in = bufferevent_get_input(bev);
         int rc;
@@ -89,6 +138,13 @@ on_event(struct bufferevent *bev, short what, void *arg)
         u->cbs->connected(u, u->ud);
         return;
     }
+#ifdef GWP_HAVE_NGHTTP2
+    if ((what & BEV_EVENT_EOF) && u->h2 != NULL && u->have_head) {
+        if (u->streaming)
+            h2_pump(u, 1);
+        return;
+    }
+#endif
     if (what & BEV_EVENT_EOF) {
         if (!u->have_head) {
             fail(u, "connection closed before the response head");
@@ -143,12 +199,33 @@ gwp_upstream_send(gwp_upstream *u, struct evbuffer *req, gwr_str method)
     bufferevent_enable(u->bev, EV_READ | EV_WRITE);
 }
 
+#ifdef GWP_HAVE_NGHTTP2
+int
+gwp_upstream_send_h2(gwp_upstream *u, const gwr_upstream *req,
+                     struct evbuffer *body)
+{
+    gwr_str method = gwr_upstream_method(req);
+    size_t n = method.len < sizeof(u->method) - 1 ? method.len
+                                                 : sizeof(u->method) - 1;
+    memcpy(u->method, method.ptr, n);
+    u->method[n] = '\0';
+    return gwp_h2_send(u, req, body);
+}
+#endif
+
 void
 gwp_upstream_stream(gwp_upstream *u)
 {
     u->streaming = 1;
     if (!u->paused)
         bufferevent_enable(u->bev, EV_READ);
+#ifdef GWP_HAVE_NGHTTP2
+    if (u->h2 != NULL) {
+        if (!u->paused)
+            h2_pump(u, 0);
+        return;
+    }
+#endif
     /* Bytes that came with the head, or a body-less response. */
     pump(u, 0);
 }
@@ -163,6 +240,12 @@ gwp_upstream_pause(gwp_upstream *u, int pause)
         bufferevent_disable(u->bev, EV_READ);
     } else if (u->streaming) {
         bufferevent_enable(u->bev, EV_READ);
+#ifdef GWP_HAVE_NGHTTP2
+        if (u->h2 != NULL) {
+            h2_pump(u, 0);
+            return;
+        }
+#endif
         pump(u, 0);
     }
 }
@@ -174,6 +257,9 @@ gwp_upstream_free(gwp_upstream *u)
         return;
     if (u->bev != NULL)
         bufferevent_free(u->bev);
+#ifdef GWP_HAVE_NGHTTP2
+    gwp_h2_free(u);
+#endif
     if (u->decoded != NULL)
         evbuffer_free(u->decoded);
     http_head_clear(&u->head);

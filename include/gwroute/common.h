@@ -44,8 +44,8 @@ extern "C" {
  * unless stated otherwise. An empty view may have @c ptr == NULL.
  */
 typedef struct gwr_str {
-    const char *ptr;
-    size_t len;
+    const char *ptr; /**< first byte; may be NULL when @c len is 0 */
+    size_t len;      /**< length in bytes, excluding any trailing NUL */
 } gwr_str;
 
 /** A view of a NUL-terminated literal: GWR_STR_LIT("GET"). */
@@ -85,7 +85,9 @@ const char *gwr_strerror(int status);
 /**
  * The runtime library version as 0x00MMmmpp (compare with GWR_VERSION_NUM
  * from the headers the host was compiled against).
+ * @return the GWR_VERSION_NUM the library was built with; cannot fail.
  * @since 1.0
+ * Thread-safety: safe from any thread.
  */
 GWR_API
 uint32_t gwr_version_num(void);
@@ -110,11 +112,14 @@ const char *gwr_version_str(void);
  * does it). Fields are only ever appended.
  */
 typedef struct gwr_allocator {
-    size_t size;
+    size_t size; /**< caller's sizeof(gwr_allocator); see docs/ABI.md */
+    /** Allocate @p n bytes (malloc semantics); NULL on failure. */
     void *(*alloc)(size_t n, void *ud);
+    /** Resize @p p to @p n bytes (realloc semantics); NULL on failure. */
     void *(*realloc)(void *p, size_t n, void *ud);
+    /** Release @p p (free semantics; the library never passes NULL). */
     void (*free)(void *p, void *ud);
-    void *ud;
+    void *ud; /**< passed to every hook; borrowed */
 } gwr_allocator;
 
 /** Initializer: GWR_ALLOCATOR_INIT(my_alloc, my_realloc, my_free, ud). */

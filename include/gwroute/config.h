@@ -74,11 +74,13 @@ GWR_API
 int gwr_config_add_text(gwr_config *cfg, uint32_t format, gwr_str text,
                         gwr_str source);
 
-/** Number of diagnostics collected so far (all texts). @since 1.0 */
+/** Number of diagnostics collected so far (all texts).
+ *  @return the count; 0 for a NULL config. @since 1.0 */
 GWR_API
 size_t gwr_config_diag_count(const gwr_config *cfg);
 
-/** Number of error diagnostics collected so far. @since 1.0 */
+/** Number of error diagnostics collected so far.
+ *  @return the count; 0 for a NULL config. @since 1.0 */
 GWR_API
 size_t gwr_config_error_count(const gwr_config *cfg);
 
@@ -90,10 +92,16 @@ size_t gwr_config_error_count(const gwr_config *cfg);
 GWR_API
 const gwr_diag *gwr_config_diag(const gwr_config *cfg, size_t i);
 
-/** gwr_severity of a diagnostic. @since 1.0 */
+/** Severity of a diagnostic.
+ *
+ *  The gwr_diag_*() views are borrowed like the diagnostic (from its
+ *  config; see gwr_config_diag() and gwr_config_status_diag()).
+ *  @return a gwr_severity; GWR_SEVERITY_ERROR for a NULL diagnostic.
+ *  @since 1.0 */
 GWR_API
 uint32_t gwr_diag_severity(const gwr_diag *d);
-/** Source name given to gwr_config_add_text(). @since 1.0 */
+/** Source name given to gwr_config_add_text().
+ *  @return the name; an empty view for a NULL diagnostic. @since 1.0 */
 GWR_API
 gwr_str gwr_diag_source(const gwr_diag *d);
 /** 1-based line (0 when unknown). @since 1.0 */
@@ -111,10 +119,13 @@ gwr_str gwr_diag_namespace(const gwr_diag *d);
 /** Object name, empty when not known. @since 1.0 */
 GWR_API
 gwr_str gwr_diag_name(const gwr_diag *d);
-/** Field path, e.g. "spec.rules[0].matches[1].path.value". @since 1.0 */
+/** Field path, e.g. "spec.rules[0].matches[1].path.value".
+ *  @return the path; an empty view when not known or for a NULL
+ *          diagnostic. @since 1.0 */
 GWR_API
 gwr_str gwr_diag_field(const gwr_diag *d);
-/** What is wrong. @since 1.0 */
+/** What is wrong.
+ *  @return the message; an empty view for a NULL diagnostic. @since 1.0 */
 GWR_API
 gwr_str gwr_diag_message(const gwr_diag *d);
 
@@ -144,7 +155,8 @@ typedef struct gwr_gateway gwr_gateway;
 
 /**
  * Number of Gateways loaded (accepted) so far.
- * @param[in] cfg the config (NULL gives 0).
+ * @param[in] cfg the config.
+ * @return the count; 0 for a NULL config.
  * @since 1.0
  */
 GWR_API
@@ -170,12 +182,15 @@ const gwr_gateway *gwr_config_gateway(const gwr_config *cfg, size_t i);
 GWR_API
 gwr_str gwr_gateway_namespace(const gwr_gateway *g);
 
-/** metadata.name of a Gateway (borrowed, NUL-terminated). @since 1.0 */
+/** metadata.name of a Gateway.
+ *  @return the name (borrowed from the config, NUL-terminated); an empty
+ *          view for a NULL Gateway. @since 1.0 */
 GWR_API
 gwr_str gwr_gateway_name(const gwr_gateway *g);
 
-/** spec.gatewayClassName of a Gateway (borrowed, NUL-terminated).
- * @since 1.0 */
+/** spec.gatewayClassName of a Gateway.
+ *  @return the class name (borrowed from the config, NUL-terminated); an
+ *          empty view for a NULL Gateway. @since 1.0 */
 GWR_API
 gwr_str gwr_gateway_class_name(const gwr_gateway *g);
 

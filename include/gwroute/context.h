@@ -57,7 +57,7 @@ typedef enum gwr_log_level {
  * read-only calls that are allowed).
  */
 typedef struct gwr_io {
-    size_t size;
+    size_t size; /**< caller's sizeof(gwr_io); see docs/ABI.md */
     /** Monotonic milliseconds. Default: CLOCK_MONOTONIC. */
     uint64_t (*now_ms)(void *ud);
     /** Fill @p buf with @p len random bytes. Default: a non-cryptographic
@@ -158,7 +158,8 @@ void gwr_ctx_free(gwr_ctx *ctx);
 GWR_API
 int gwr_ctx_set_log_level(gwr_ctx *ctx, uint32_t level);
 
-/** The current log level of @p ctx (GWR_LOG_WARN for NULL). @since 1.0 */
+/** The current log level of @p ctx.
+ *  @return a gwr_log_level; GWR_LOG_WARN for a NULL context. @since 1.0 */
 GWR_API
 uint32_t gwr_ctx_log_level(const gwr_ctx *ctx);
 

@@ -96,7 +96,9 @@ GWR_API
 int gwr_table_match(const gwr_table *table, const gwr_request *req,
                     gwr_decision *d);
 
-/** gwr_result of the last match. @since 1.0 */
+/** gwr_result of the last match.
+ *  @return a GWR_RESULT_* value; GWR_RESULT_NO_ROUTE for a NULL or
+ *          never-matched decision. @since 1.0 */
 GWR_API
 uint32_t gwr_decision_result(const gwr_decision *d);
 
@@ -106,7 +108,10 @@ uint32_t gwr_decision_result(const gwr_decision *d);
 GWR_API
 int gwr_decision_status(const gwr_decision *d);
 
-/** The seed the weighted choice and mirror sampling used. @since 1.0 */
+/** The seed the weighted choice and mirror sampling used.
+ *  @return the request's seed (GWR_REQ_SEEDED) or the random one drawn;
+ *          0 for a NULL or never-matched decision. Kept after a failed
+ *          match. @since 1.0 */
 GWR_API
 uint64_t gwr_decision_seed(const gwr_decision *d);
 
@@ -120,33 +125,53 @@ gwr_str gwr_decision_route_namespace(const gwr_decision *d);
 /** Name of the matched route; empty when none. @since 1.0 */
 GWR_API
 gwr_str gwr_decision_route_name(const gwr_decision *d);
-/** 0-based index of the matched rule in its route, -1 when none. @since 1.0 */
+/** 0-based index of the matched rule in its route.
+ *  @return the index; -1 when no rule matched or @p d is NULL.
+ *  @since 1.0 */
 GWR_API
 int gwr_decision_rule_index(const gwr_decision *d);
 /** Name of the matched rule; empty when unnamed or none. @since 1.0 */
 GWR_API
 gwr_str gwr_decision_rule_name(const gwr_decision *d);
 
-/** The chosen backend (FORWARD only), else NULL. @since 1.0 */
+/** The chosen backend.
+ *  @return the backend, borrowed from the decision (valid until the next
+ *          gwr_table_match() on it or gwr_decision_free()); NULL unless
+ *          the result is FORWARD, or when @p d is NULL. @since 1.0 */
 GWR_API
 const gwr_backend *gwr_decision_backend(const gwr_decision *d);
 
-/** Backend kind ("Service"). @since 1.0 */
+/**
+ * Backend kind ("Service").
+ *
+ * The gwr_backend_*() accessors all return data borrowed from @p b, valid
+ * as long as @p b is (a decision backend: until the next gwr_table_match()
+ * on the decision or gwr_decision_free(); one passed to a gwr_io callback:
+ * until the callback returns). Views are NUL-terminated.
+ * @return the kind; an empty view for a NULL backend.
+ * @since 1.0
+ */
 GWR_API
 gwr_str gwr_backend_kind(const gwr_backend *b);
-/** Backend group ("" for core). @since 1.0 */
+/** Backend group.
+ *  @return the group, empty for core (and for a NULL backend).
+ *  @since 1.0 */
 GWR_API
 gwr_str gwr_backend_group(const gwr_backend *b);
-/** Backend namespace. @since 1.0 */
+/** Backend namespace.
+ *  @return the namespace; an empty view for a NULL backend. @since 1.0 */
 GWR_API
 gwr_str gwr_backend_namespace(const gwr_backend *b);
-/** Backend name. @since 1.0 */
+/** Backend name.
+ *  @return the name; an empty view for a NULL backend. @since 1.0 */
 GWR_API
 gwr_str gwr_backend_name(const gwr_backend *b);
 /** The Service port of the backendRef (0 when unset). @since 1.0 */
 GWR_API
 uint32_t gwr_backend_port(const gwr_backend *b);
-/** gwr_backend_proto_kind (GWR_BACKEND_*). @since 1.0 */
+/** Protocol to speak to the backend.
+ *  @return a gwr_backend_proto_kind (GWR_BACKEND_*); GWR_BACKEND_HTTP (0)
+ *          for a NULL backend. @since 1.0 */
 GWR_API
 uint32_t gwr_backend_protocol(const gwr_backend *b);
 
@@ -164,7 +189,9 @@ GWR_API
 int gwr_backend_endpoint(const gwr_backend *b, size_t i, gwr_str *address,
                          uint32_t *port);
 
-/** 1 when a BackendTLSPolicy applies: connect with TLS. @since 1.0 */
+/** Whether to connect with TLS.
+ *  @return 1 when a BackendTLSPolicy applies; 0 when none does or for a
+ *          NULL backend. @since 1.0 */
 GWR_API
 int gwr_backend_tls(const gwr_backend *b);
 /** BackendTLSPolicy validation.hostname: the SNI (empty when no policy).
@@ -175,66 +202,98 @@ gwr_str gwr_backend_tls_hostname(const gwr_backend *b);
  *  @since 1.0 */
 GWR_API
 gwr_str gwr_backend_tls_well_known(const gwr_backend *b);
-/** Number of subjectAltNames. @since 1.0 */
+/** Number of BackendTLSPolicy subjectAltNames.
+ *  @return the count; 0 when there is none, no policy, or for a NULL
+ *          backend. @since 1.0 */
 GWR_API
 size_t gwr_backend_tls_san_count(const gwr_backend *b);
-/** The i-th SAN: type "Hostname" or "URI" and its value.
- *  @return GWR_OK or GWR_E_RANGE. @since 1.0 */
+/** The i-th SAN: type "Hostname" or "URI" and its value (each output
+ *  may be NULL; borrowed like @p b).
+ *  @return GWR_OK; GWR_E_RANGE when i is out of range or @p b is NULL
+ *          (outputs untouched). @since 1.0 */
 GWR_API
 int gwr_backend_tls_san(const gwr_backend *b, size_t i, gwr_str *type,
                         gwr_str *value);
-/** Number of caCertificateRefs. @since 1.0 */
+/** Number of BackendTLSPolicy caCertificateRefs.
+ *  @return the count; 0 when there is none, no policy, or for a NULL
+ *          backend. @since 1.0 */
 GWR_API
 size_t gwr_backend_tls_ca_ref_count(const gwr_backend *b);
-/** The i-th caCertificateRef (in the Service's namespace).
- *  @return GWR_OK or GWR_E_RANGE. @since 1.0 */
+/** The i-th caCertificateRef (in the Service's namespace); each output
+ *  may be NULL; borrowed like @p b.
+ *  @return GWR_OK; GWR_E_RANGE when i is out of range or @p b is NULL
+ *          (outputs untouched). @since 1.0 */
 GWR_API
 int gwr_backend_tls_ca_ref(const gwr_backend *b, size_t i, gwr_str *group,
                            gwr_str *kind, gwr_str *name);
 
-/** Upstream request method (FORWARD only; empty otherwise). @since 1.0 */
+/** Upstream request method ("GET" when the request gave none).
+ *
+ *  The gwr_decision_upstream_*() views are borrowed from the decision,
+ *  valid until the next gwr_table_match() on it or gwr_decision_free().
+ *  @return the method; an empty view unless the result is FORWARD, or
+ *          when @p d is NULL. @since 1.0 */
 GWR_API
 gwr_str gwr_decision_upstream_method(const gwr_decision *d);
-/** Upstream scheme, the request's. @since 1.0 */
+/** Upstream scheme: the request's ("http" when it gave none).
+ *  @return the scheme; an empty view unless the result is FORWARD, or
+ *          when @p d is NULL. @since 1.0 */
 GWR_API
 gwr_str gwr_decision_upstream_scheme(const gwr_decision *d);
 /** Upstream Host: the request's as received (port included) unless a
- *  URLRewrite replaced it. @since 1.0 */
+ *  URLRewrite replaced it.
+ *  @return the host; an empty view unless the result is FORWARD, or when
+ *          @p d is NULL. @since 1.0 */
 GWR_API
 gwr_str gwr_decision_upstream_host(const gwr_decision *d);
-/** Upstream path and query ("/after/rewrite?query"). @since 1.0 */
+/** Upstream path and query ("/after/rewrite?query").
+ *  @return the path; an empty view unless the result is FORWARD, or when
+ *          @p d is NULL. @since 1.0 */
 GWR_API
 gwr_str gwr_decision_upstream_path(const gwr_decision *d);
-/** Number of upstream header fields after every request filter. @since 1.0 */
+/** Number of upstream header fields after every request filter.
+ *  @return the count; 0 unless the result is FORWARD, or when @p d is
+ *          NULL. @since 1.0 */
 GWR_API
 size_t gwr_decision_upstream_header_count(const gwr_decision *d);
-/** The i-th upstream header field, NULL when out of range. @since 1.0 */
+/** The i-th upstream header field, borrowed from the decision (valid
+ *  until the next gwr_table_match() on it or gwr_decision_free()); NULL
+ *  when out of range, unless FORWARD, or for a NULL decision. @since 1.0 */
 GWR_API
 const gwr_header *gwr_decision_upstream_header(const gwr_decision *d,
                                                size_t i);
 
-/** The Location value of a REDIRECT; empty otherwise. @since 1.0 */
+/** The Location value of a REDIRECT.
+ *  @return the value, borrowed from the decision (valid until the next
+ *          gwr_table_match() on it or gwr_decision_free()); an empty view
+ *          unless the result is REDIRECT, or when @p d is NULL.
+ *  @since 1.0 */
 GWR_API
 gwr_str gwr_decision_location(const gwr_decision *d);
 
 /** Number of entries in one response header list (gwr_header_list):
  *  rule-level ResponseHeaderModifier entries, then the chosen backendRef's.
+ *  @return the count; 0 for an unknown @p list or a NULL decision.
  *  @since 1.0 */
 GWR_API
 size_t gwr_decision_response_header_count(const gwr_decision *d,
                                           uint32_t list);
-/** The i-th entry of a response header list, NULL when out of range.
+/** The i-th entry of a response header list, borrowed from the decision
+ *  (valid until the next gwr_table_match() on it or gwr_decision_free());
+ *  NULL when i is out of range, for an unknown @p list or a NULL decision.
  *  @since 1.0 */
 GWR_API
 const gwr_header *gwr_decision_response_header(const gwr_decision *d,
                                                uint32_t list, size_t i);
 
 /** Number of mirrors with a valid backend (invalid ones are dropped).
- *  @since 1.0 */
+ *  @return the count; 0 when there is none or @p d is NULL. @since 1.0 */
 GWR_API
 size_t gwr_decision_mirror_count(const gwr_decision *d);
-/** The i-th mirror backend; *sampled (may be NULL) is 1 when this request
- *  is to be mirrored there. NULL when out of range. @since 1.0 */
+/** The i-th mirror backend, borrowed from the decision (valid until the
+ *  next gwr_table_match() on it or gwr_decision_free()); *sampled (may be
+ *  NULL) is set to 1 when this request is to be mirrored there. NULL when
+ *  out of range or @p d is NULL (*sampled untouched). @since 1.0 */
 GWR_API
 const gwr_backend *gwr_decision_mirror(const gwr_decision *d, size_t i,
                                        int *sampled);
@@ -246,7 +305,9 @@ int64_t gwr_decision_timeout_ms(const gwr_decision *d);
 GWR_API
 int64_t gwr_decision_backend_timeout_ms(const gwr_decision *d);
 
-/** 1 when the rule has a retry stanza. @since 1.0 */
+/** Whether the matched rule has a retry stanza.
+ *  @return 1 when it has; 0 when it has none, no rule matched, or @p d is
+ *          NULL. @since 1.0 */
 GWR_API
 int gwr_decision_has_retry(const gwr_decision *d);
 /** retry.attempts, -1 when unset (or no retry). @since 1.0 */
@@ -255,8 +316,11 @@ int64_t gwr_decision_retry_attempts(const gwr_decision *d);
 /** retry.backoff in ms, -1 when unset. @since 1.0 */
 GWR_API
 int64_t gwr_decision_retry_backoff_ms(const gwr_decision *d);
-/** retry.codes: sets *codes (may be NULL) and returns their number.
- *  @since 1.0 */
+/** retry.codes: sets *codes (may be NULL) to the array, borrowed from
+ *  the decision (valid until the next gwr_table_match() on it or
+ *  gwr_decision_free()).
+ *  @return the number of codes; 0 (and *codes = NULL) when the rule has no
+ *          retry stanza, no rule matched, or @p d is NULL. @since 1.0 */
 GWR_API
 size_t gwr_decision_retry_codes(const gwr_decision *d, const uint16_t **codes);
 
@@ -289,10 +353,15 @@ const gwr_backend *gwr_decision_rule_backend(const gwr_decision *d, size_t i,
                                              uint32_t *flags);
 
 /** Number of ExtensionRef filters on the path taken (rule-level, then the
- *  chosen backendRef's), in order, for the host to run. @since 1.0 */
+ *  chosen backendRef's), in order, for the host to run.
+ *  @return the count; 0 when there is none or @p d is NULL. @since 1.0 */
 GWR_API
 size_t gwr_decision_extension_count(const gwr_decision *d);
-/** The i-th ExtensionRef. @return GWR_OK or GWR_E_RANGE. @since 1.0 */
+/** The i-th ExtensionRef; each output may be NULL; views borrowed from
+ *  the decision (valid until the next gwr_table_match() on it or
+ *  gwr_decision_free()).
+ *  @return GWR_OK; GWR_E_RANGE when i is out of range or @p d is NULL
+ *          (outputs untouched). @since 1.0 */
 GWR_API
 int gwr_decision_extension(const gwr_decision *d, size_t i, gwr_str *group,
                            gwr_str *kind, gwr_str *name);

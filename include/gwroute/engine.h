@@ -202,12 +202,15 @@ int gwr_engine_on_timer(gwr_engine *e);
 GWR_API
 int gwr_engine_cancel(gwr_engine *e, uint64_t exchange_id);
 
-/** The engine's earliest deadline (gwr_io.now_ms clock), UINT64_MAX when
- *  none (or NULL engine). Allowed inside callbacks. @since 1.0 */
+/** The engine's earliest deadline (gwr_io.now_ms clock). Allowed inside
+ *  callbacks.
+ *  @return the deadline; UINT64_MAX when there is none or @p e is NULL.
+ *  @since 1.0 */
 GWR_API
 uint64_t gwr_engine_next_deadline(const gwr_engine *e);
 
-/** Exchanges not yet ended. Allowed inside callbacks. @since 1.0 */
+/** Exchanges not yet ended. Allowed inside callbacks.
+ *  @return the count; 0 for a NULL engine. @since 1.0 */
 GWR_API
 size_t gwr_engine_exchange_count(const gwr_engine *e);
 
@@ -219,43 +222,61 @@ GWR_API
 uint64_t gwr_engine_response_source(const gwr_engine *e,
                                     uint64_t exchange_id);
 
-/** Exchange the upstream request belongs to. @since 1.0 */
+/** Exchange the upstream request belongs to.
+ *
+ *  The gwr_upstream_*() accessors read an upstream request handed to
+ *  gwr_io.send_request or gwr_io.send_mirror; everything they return is
+ *  borrowed from it, valid until that callback returns.
+ *  @return the exchange id; 0 for a NULL upstream. @since 1.0 */
 GWR_API
 uint64_t gwr_upstream_exchange_id(const gwr_upstream *u);
 /** 0 for the first try, n for the n-th retry (always 0 for a mirror).
  *  @since 1.0 */
 GWR_API
 uint32_t gwr_upstream_attempt(const gwr_upstream *u);
-/** 1 when this is a mirror copy. @since 1.0 */
+/** Whether this is a mirror copy.
+ *  @return 1 for a mirror copy; 0 otherwise or for a NULL upstream.
+ *  @since 1.0 */
 GWR_API
 int gwr_upstream_is_mirror(const gwr_upstream *u);
-/** The backend this request goes to. @since 1.0 */
+/** The backend this request goes to.
+ *  @return the backend (borrowed until the callback returns); NULL for a
+ *          NULL upstream. @since 1.0 */
 GWR_API
 const gwr_backend *gwr_upstream_backend(const gwr_upstream *u);
-/** gwr_backend_proto_kind to speak (WS/WSS for a WebSocket upgrade).
+/** Protocol to speak (WS/WSS for a WebSocket upgrade).
+ *  @return a gwr_backend_proto_kind; GWR_BACKEND_HTTP for a NULL upstream.
  *  @since 1.0 */
 GWR_API
 uint32_t gwr_upstream_protocol(const gwr_upstream *u);
-/** Method. @since 1.0 */
+/** Method.
+ *  @return the method; an empty view for a NULL upstream. @since 1.0 */
 GWR_API
 gwr_str gwr_upstream_method(const gwr_upstream *u);
-/** Scheme of the client request ("http"/"https"). @since 1.0 */
+/** Scheme of the client request ("http"/"https").
+ *  @return the scheme; an empty view for a NULL upstream. @since 1.0 */
 GWR_API
 gwr_str gwr_upstream_scheme(const gwr_upstream *u);
-/** Host header value. @since 1.0 */
+/** Host header value.
+ *  @return the host; an empty view for a NULL upstream. @since 1.0 */
 GWR_API
 gwr_str gwr_upstream_host(const gwr_upstream *u);
-/** Path and query. @since 1.0 */
+/** Path and query.
+ *  @return the path; an empty view for a NULL upstream. @since 1.0 */
 GWR_API
 gwr_str gwr_upstream_path(const gwr_upstream *u);
-/** Number of header fields (after every request filter). @since 1.0 */
+/** Number of header fields (after every request filter).
+ *  @return the count; 0 for a NULL upstream. @since 1.0 */
 GWR_API
 size_t gwr_upstream_header_count(const gwr_upstream *u);
-/** The i-th header field, NULL when out of range. @since 1.0 */
+/** The i-th header field (borrowed until the callback returns); NULL
+ *  when out of range or for a NULL upstream. @since 1.0 */
 GWR_API
 const gwr_header *gwr_upstream_header(const gwr_upstream *u, size_t i);
-/** Deadline of this attempt (gwr_io.now_ms clock), UINT64_MAX when none:
- *  informative, the engine enforces it. @since 1.0 */
+/** Deadline of this attempt (gwr_io.now_ms clock): informative, the
+ *  engine enforces it.
+ *  @return the deadline; UINT64_MAX when none (always for a mirror) or
+ *          for a NULL upstream. @since 1.0 */
 GWR_API
 uint64_t gwr_upstream_deadline(const gwr_upstream *u);
 

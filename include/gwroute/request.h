@@ -17,8 +17,8 @@ extern "C" {
 
 /** One header field, or one {name, value} pair of a decision list. */
 typedef struct gwr_header {
-    gwr_str name;
-    gwr_str value;
+    gwr_str name;  /**< field name (or list entry name) */
+    gwr_str value; /**< field value; empty for GWR_HEADERS_REMOVE entries */
 } gwr_header;
 
 /**
@@ -39,7 +39,7 @@ typedef int (*gwr_header_fn)(size_t index, gwr_header *out, void *ud);
  * caller's unknown tail must be zero.
  */
 typedef struct gwr_request {
-    size_t size;
+    size_t size; /**< caller's sizeof(gwr_request); see docs/ABI.md */
     gwr_str method;     /**< "GET"...; empty = GET */
     gwr_str scheme;     /**< "http" or "https"; empty = http */
     gwr_str host;       /**< Host / :authority, may carry ":port" */
@@ -47,9 +47,10 @@ typedef struct gwr_request {
     /** Header fields in arrival order (repeated names allowed), or NULL
      *  to use @c header_fn. */
     const gwr_header *headers;
-    size_t n_headers;
-    gwr_header_fn header_fn;
-    void *header_ud;
+    size_t n_headers;      /**< number of entries at @c headers */
+    gwr_header_fn header_fn; /**< used when @c headers is NULL; NULL = no
+                                  header fields */
+    void *header_ud;       /**< passed to @c header_fn; borrowed */
     /** Listener port the request arrived on (1..65535). */
     uint32_t port;
     /** GWR_REQ_* bits. */

@@ -71,13 +71,13 @@ typedef struct gwr_table gwr_table;
  * newer caller's unknown tail must be zero.
  */
 typedef struct gwr_compile_opts {
-    size_t size;
+    size_t size; /**< caller's sizeof(gwr_compile_opts); see docs/ABI.md */
     /** The Gateway whose view is compiled. Both empty: the only Gateway
      *  loaded; with no Gateway loaded at all, one implicit HTTP listener on
      *  every port that accepts every route (docs/MATCHING.md). Borrowed
      *  for the call. */
     gwr_str gateway_ns;
-    gwr_str gateway_name;
+    gwr_str gateway_name; /**< see @c gateway_ns */
     /** GWR_COMPILE_* bits. */
     uint32_t flags;
     /** GWR_PATH_* bits, read only with GWR_COMPILE_PATH_FLAGS. */
@@ -85,7 +85,7 @@ typedef struct gwr_compile_opts {
     /** Optional: on failure a NUL-terminated reason is written here
      *  (snprintf-style, cut to errbuf_size). NULL = not wanted. */
     char *errbuf;
-    size_t errbuf_size;
+    size_t errbuf_size; /**< size of @c errbuf in bytes, NUL included */
 } gwr_compile_opts;
 
 /** Initializer: every field defaulted. */
@@ -141,6 +141,7 @@ void gwr_table_unref(gwr_table *table);
 /**
  * Number of (listener, route rule match) entries compiled into the table,
  * for monitoring and tests.
+ * @return the count; 0 for a NULL table.
  * @since 1.0
  * Thread-safety: any thread.
  */
@@ -148,10 +149,11 @@ GWR_API
 size_t gwr_table_entry_count(const gwr_table *table);
 
 /**
- * Draw a sampling decision exactly as the table does for mirrors: 1 when
- * (hash of seed and salt) mod @p den < @p num, else 0. Pure function; a
- * @p den of 0 gives 0. Exposed so that hosts and tests can reproduce
- * decisions (docs/MATCHING.md "Sampling").
+ * Draw a sampling decision exactly as the table does for mirrors.
+ * Pure function; cannot fail. Exposed so that hosts and tests can
+ * reproduce decisions (docs/MATCHING.md "Sampling").
+ * @return 1 when (hash of seed and salt) mod @p den < @p num, else 0;
+ *         0 when @p num or @p den is 0, and 1 when @p num >= @p den.
  * @since 1.0
  * Thread-safety: any thread.
  */

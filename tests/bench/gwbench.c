@@ -7,11 +7,13 @@
  * by request. docs/PERFORMANCE.md describes the method and the results.
  *
  *   gwbench [--rules 1000,10000,100000] [--quick] [--requests N]
- *           [--rounds R] [--seed S] [--ref-budget SEC] [--verify-budget SEC]
- *           [--no-sub] [--callgrind MATCHES [--callgrind-ref]]
+ *           [--rounds R] [--seed S] [--profile mixed|paths|headers]
+ *           [--ref-budget SEC] [--verify-budget SEC] [--no-sub]
+ *           [--sub-rules N] [--callgrind MATCHES [--callgrind-ref]]
  *
  * Exit status: 0 on success, 1 when the two matchers disagree on any
- * request, 2 on a setup error (bad option, config rejected, out of memory).
+ * request or a match allocates in steady state, 2 on a setup error (bad
+ * option, config rejected, out of memory).
  * No timing is ever asserted: the targets are reported, not enforced.
  */
 #include <errno.h>
@@ -156,6 +158,7 @@ typedef struct case_result {
     double gen_s;
     double load_s;            /* median of load rounds, all texts */
     double compile_s;         /* median of compile rounds */
+    double load_cpu_s, compile_cpu_s, ref_cpu_ns;   /* thread CPU time */
     size_t cfg_bytes;         /* config live bytes after load */
     size_t table_bytes;       /* live bytes held by the table */
     size_t compile_peak;      /* peak above the pre-compile level */
@@ -187,13 +190,16 @@ print_diags(const gwr_config *cfg, size_t max)
         fprintf(stderr, "  ... %zu more\n", n - max);
 }
 
-static int
-load_all(gwr_ctx *ctx, const wl_workload *w, gwr_config **out, double *secs)
+/* Every text into a new config. Not inlined, so that callgrind can count
+ * the load alone (--toggle-collect=load_all). */
+__attribute__((noinline)) static int
+load_all(gwr_ctx *ctx, const wl_workload *w, gwr_config **out, double *secs,
+         double *cpu)
 {
     gwr_config *cfg = NULL;
     if (gwr_config_new(&cfg, ctx) != GWR_OK)
         return -1;
-    double t0 = now_s();
+    double c0 = cpu_s(), t0 = now_s();
     for (size_t i = 0; i < w->n_texts; i++) {
         gwr_str text = { w->texts[i].ptr, w->texts[i].len };
         gwr_str src = { w->texts[i].name, strlen(w->texts[i].name) };
@@ -207,6 +213,7 @@ load_all(gwr_ctx *ctx, const wl_workload *w, gwr_config **out, double *secs)
         }
     }
     *secs = now_s() - t0;
+    *cpu = cpu_s() - c0;
     if (gwr_config_error_count(cfg) != 0) {
         fprintf(stderr, "gwbench: the generated config has errors:\n");
         print_diags(cfg, 20);
@@ -470,20 +477,22 @@ run_reference(const bench_opts *o, const wl_workload *w, gwr_ctx *ctx,
     for (size_t i = 0; i < ref_n; i++)
         sample[i] = w->reqs[i * stride];
     res->ref_n = ref_n;
-    double v[64];
+    double v[64], cv[64];
     /* One untimed pass first, as for the compiled table. */
     if (gwbench_ref_loop(rm, sample, ref_n, rd, ref_n) == UINT64_MAX)
         goto out;
     for (int r = 0; r < o->rounds; r++) {
-        double s0 = now_s();
+        double c0 = cpu_s(), s0 = now_s();
         uint64_t acc = gwbench_ref_loop(rm, sample, ref_n, rd, ref_n);
-        double dt = now_s() - s0;
+        double dt = now_s() - s0, dc = cpu_s() - c0;
         if (acc == UINT64_MAX)
             goto out;
         g_sink += acc;
         v[r] = dt * 1e9 / (double)ref_n;
+        cv[r] = dc * 1e9 / (double)ref_n;
     }
     res->ref_ns = median(v, o->rounds);
+    res->ref_cpu_ns = median(cv, o->rounds);
 
     /* Verification set. */
     est = res->ref_ns * 1e-9;
@@ -591,7 +600,7 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
     gwr_config *cfg = NULL;
     gwr_table *table = NULL;
     gwr_decision *d = NULL;
-    double v[64];
+    double v[64], cv[64];
     if (gwr_ctx_new(&ctx, &ta.hooks, NULL, NULL) != GWR_OK)
         goto out;
 
@@ -603,11 +612,12 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
         gwr_config_free(cfg);
         cfg = NULL;
         size_t before = ta.live_bytes;
-        if (load_all(ctx, &w, &cfg, &v[r]) != 0)
+        if (load_all(ctx, &w, &cfg, &v[r], &cv[r]) != 0)
             goto out;
         res->cfg_bytes = ta.live_bytes - before;
     }
     res->load_s = median(v, load_rounds);
+    res->load_cpu_s = median(cv, load_rounds);
 
     /* Compile; memory = live bytes the table keeps, and the peak. */
     int comp_rounds = load_rounds;
@@ -620,9 +630,10 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
         char err[256] = "";
         co.errbuf = err;
         co.errbuf_size = sizeof(err);
-        double c0 = now_s();
+        double c0 = cpu_s(), s0 = now_s();
         int rc = gwr_table_compile(&table, cfg, &co);
-        v[r] = now_s() - c0;
+        v[r] = now_s() - s0;
+        cv[r] = cpu_s() - c0;
         if (rc != GWR_OK) {
             fprintf(stderr, "gwbench: compile: %s: %s\n", gwr_strerror(rc),
                     err);
@@ -632,6 +643,7 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
         res->compile_peak = ta.peak_bytes - before;
     }
     res->compile_s = median(v, comp_rounds);
+    res->compile_cpu_s = median(cv, comp_rounds);
     res->entries = gwr_table_entry_count(table);
     res->arena_used = table->arena.used;
 
@@ -654,7 +666,6 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
             res->n_other++;
     }
     size_t a0 = ta.allocs + ta.reallocs;
-    double cv[64];
     for (int r = 0; r < o->rounds; r++) {
         v[r] = time_match_round(table, &w, d, &cv[r]);
         if (v[r] < 0)
@@ -675,14 +686,16 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
     res->pick_ns = bench_pick(&w, o->rounds);
     res->sample_ns = bench_sample(&w, o->rounds);
 
-    printf("load:      %.1f ms (median of %d; %.0f ns per rule; config holds "
-           "%.1f MiB)\n", res->load_s * 1e3, load_rounds,
-           res->load_s * 1e9 / (double)res->rules,
+    printf("load:      %.1f ms (median of %d; CPU time %.1f ms; %.0f ns per "
+           "rule; config holds %.1f MiB)\n", res->load_s * 1e3, load_rounds,
+           res->load_cpu_s * 1e3, res->load_s * 1e9 / (double)res->rules,
            (double)res->cfg_bytes / 1048576.0);
-    printf("compile:   %.2f ms (median of %d); %zu entries; table %zu bytes "
+    printf("compile:   %.2f ms (median of %d; CPU time %.2f ms); %zu entries; "
+           "table %zu bytes "
            "live (%.0f B/rule, %.0f B/entry; arena objects %zu bytes), "
            "compile peak +%zu bytes\n",
-           res->compile_s * 1e3, comp_rounds, res->entries, res->table_bytes,
+           res->compile_s * 1e3, comp_rounds, res->compile_cpu_s * 1e3,
+           res->entries, res->table_bytes,
            (double)res->table_bytes / (double)res->rules,
            (double)res->table_bytes / (double)res->entries, res->arena_used,
            res->compile_peak);
@@ -694,8 +707,9 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
            res->match_ns, res->match_min_ns, res->match_max_ns, o->rounds,
            w.n_reqs, res->match_cpu_ns, res->allocs_total,
            res->allocs_per_match);
-    printf("reference: %.1f ns median over %zu requests%s; compiled is "
-           "%.1fx faster\n", res->ref_ns, res->ref_n,
+    printf("reference: %.1f ns median (thread CPU time %.1f ns) over %zu "
+           "requests%s; compiled is %.1fx faster\n", res->ref_ns,
+           res->ref_cpu_ns, res->ref_n,
            res->ref_n < w.n_reqs ? " (a sample of the stream: every k-th "
                                    "request, see --ref-budget)" : "",
            res->ref_ns / res->match_ns);
@@ -710,7 +724,10 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
     loadavg(la, sizeof(la));
     printf("machine:   /proc/loadavg after the case: %s\n\n", la);
     fflush(stdout);
-    status = res->disagreements ? 1 : 0;
+    if (res->allocs_total != 0)
+        fprintf(stderr, "gwbench: %zu allocations while matching in steady "
+                "state at %zu rules (must be 0)\n", res->allocs_total, rules);
+    status = res->disagreements || res->allocs_total ? 1 : 0;
 
 out:
     gwr_decision_free(d);
@@ -747,6 +764,17 @@ print_summary(const case_result *r, size_t n)
     printf("\nmatch ns: wall clock (CLOCK_MONOTONIC), median of the rounds; "
            "(cpu ns): thread CPU time of the same rounds, for information.\n"
            "* reference timed on a sample of the request stream.\n\n");
+    printf("Thread CPU time of the same runs (information: on a loaded "
+           "machine the wall clock also counts time the thread waited for "
+           "a CPU):\n\n");
+    printf("| rules | load ms | compile ms | match ns | ref ns | ref/match |\n");
+    printf("|---:|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < n; i++)
+        printf("| %zu | %.1f | %.2f | %.1f | %.0f | %.0fx |\n", r[i].rules,
+               r[i].load_cpu_s * 1e3, r[i].compile_cpu_s * 1e3,
+               r[i].match_cpu_ns, r[i].ref_cpu_ns,
+               r[i].ref_cpu_ns / r[i].match_cpu_ns);
+    printf("\n");
 }
 
 static void
@@ -835,9 +863,9 @@ run_callgrind(const bench_opts *o)
     gwr_config *cfg = NULL;
     gwr_table *table = NULL;
     gwr_decision *d = NULL;
-    double secs;
+    double secs, cpu;
     if (gwr_ctx_new(&ctx, NULL, NULL, NULL) != GWR_OK ||
-        load_all(ctx, &w, &cfg, &secs) != 0 ||
+        load_all(ctx, &w, &cfg, &secs, &cpu) != 0 ||
         gwr_table_compile(&table, cfg, NULL) != GWR_OK ||
         gwr_decision_new(&d, ctx) != GWR_OK)
         goto out;
@@ -1086,8 +1114,10 @@ main(int argc, char **argv)
                   o.sub ? &sub[1] : NULL);
     if (worst == 1)
         printf("RESULT: FAILED: the compiled table and the reference matcher "
-               "disagree (see above)\n");
+               "disagree, or matching allocated in steady state (see "
+               "above)\n");
     else
-        printf("RESULT: ok: both matchers agreed on every verified request\n");
+        printf("RESULT: ok: both matchers agreed on every verified request; "
+               "no allocation while matching\n");
     return worst;
 }

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: MIT
 """End-to-end tests of gwproxy (TAP output; python3 stdlib only).
 
-    run.py GWPROXY DATA_DIR
+    run.py GWPROXY DATA_DIR [H2C_BACKEND]
 
 Starts the test backends (backend.py) and gwproxy on 127.0.0.1 with a free
 port offset, loads DATA_DIR/gateway.yaml plus EndpointSlices written from
 DATA_DIR/endpoints.yaml.in, and checks routing, filters, weights, retries,
-timeouts, mirrors, WebSocket, streaming, reload and graceful exit. Every
+timeouts, mirrors, WebSocket, streaming, reload and graceful exit; with
+H2C_BACKEND (tests/e2e/h2c-backend.c) also HTTP/2 to an h2c backend. Every
 child runs in its own process group and is killed on exit.
 """
 import atexit
@@ -33,6 +34,10 @@ CHILDREN = []
 
 
 class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
     pass
 
 
@@ -132,6 +137,25 @@ class Backends:
     def reset(self):
         for n in self.ports:
             self.ctl(n, "reset")
+
+    def stop(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+class H2cBackend:
+    def __init__(self, exe):
+        self.proc = subprocess.Popen([exe, "h2c"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        CHILDREN.append(self.proc)
+        name, port = self.proc.stdout.readline().split()
+        check(self.proc.stdout.readline().strip() == "READY", "h2c backend")
+        self.port = int(port)
 
     def stop(self):
         try:
@@ -251,7 +275,8 @@ def t_routing(env):
 def t_headers(env):
     st, h, data = request(env.proxy.port(), "/headers", headers={
         "x-set": "client", "x-add": "client", "x-remove": "gone",
-        "x-keep": "kept"})
+        "x-keep": "kept", "Connection": "x-hop", "x-hop": "dropped",
+        "TE": "trailers"})
     check(st == 200, "status %d" % st)
     e = echo(data)
     check(hdr(e, "x-set") == ["set-by-gw"], "x-set: %r" % hdr(e, "x-set"))
@@ -259,6 +284,9 @@ def t_headers(env):
     check(adds == "client,added", "x-add: %r" % hdr(e, "x-add"))
     check(hdr(e, "x-remove") == [], "x-remove still there")
     check(hdr(e, "x-keep") == ["kept"], "x-keep lost")
+    check(hdr(e, "x-hop") == [] and hdr(e, "te") == [],
+          "hop-by-hop fields forwarded: %r" % e["headers"])
+    check(hdr(e, "connection") == ["close"], "Connection: %r" % hdr(e, "connection"))
     check(h["x-resp"] == "resp-by-gw", "response x-resp: %r" % h["x-resp"])
     check(h["x-echo-path"] is None, "x-echo-path not removed")
     check(h["X-Backend"] == "a", "backend header lost")
@@ -504,12 +532,25 @@ def t_failures(env):
     check(m and int(m.group(1)) >= 25, "connection errors not retried: %r" % log)
     st, _, _ = request(env.proxy.port(), "/noep")
     check(st == 503, "no ready endpoint: %d, want 503" % st)
+    st, _, _ = request(env.proxy.port(), "/tls")
+    check(st == 503, "TLS backend: %d, want 503 (no plaintext fallback)" % st)
+    check(env.backends.count("a") == 0, "TLS backend reached in plaintext")
     # The client leaves while the backend stalls: the exchange is
     # cancelled (the backend sees its connection closed).
+    start = len(env.proxy.text())
     s = socket.create_connection(("127.0.0.1", env.proxy.port()), timeout=5)
     s.sendall(b"GET /stall/gone HTTP/1.1\r\nHost: echo.test\r\n\r\n")
     time.sleep(0.2)
     s.close()
+    log = env.proxy.wait_log('"GET /stall/gone"', 5, start)[start:]
+    m = re.search(r'"GET /stall/gone".*status=- aborted.* ms=(\d+)', log)
+    check(m and int(m.group(1)) < 450, "not cancelled at once: %r" % log)
+    # Two Host fields: 400.
+    s = socket.create_connection(("127.0.0.1", env.proxy.port()), timeout=5)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: echo.test\r\nHost: x.test\r\n\r\n")
+    data = s.recv(4096)
+    s.close()
+    check(data.startswith(b"HTTP/1.1 400"), "two Host fields: %r" % data[:40])
     st, h, _ = request(env.proxy.port(), "/still-ok")
     check(st == 200 and h["X-Backend"] == "a", "proxy broken after a cancel")
 
@@ -538,6 +579,32 @@ def t_big(env):
     st, _, data = request(env.proxy.port(), "/upload", method="PUT",
                           body=body, headers={"Content-Type": "x/y"}, timeout=20)
     check(st == 200 and len(echo(data)["body"]) > 0, "upload: %d" % st)
+
+
+def t_h2c(env):
+    """kubernetes.io/h2c: HTTP/2 with prior knowledge to the backend."""
+    if env.h2c is None:
+        raise Skip("no h2c backend (libnghttp2 missing)")
+    st, h, data = request(env.proxy.port(), "/h2/x?q=1",
+                          headers={"X-Test": "Yes", "Connection": "keep-alive"})
+    check(st == 200, "status %d" % st)
+    check(h["x-proto"] == "h2c", "not the h2c backend: %r" % dict(h))
+    e = echo(data)
+    check(e["proto"] == "h2c" and e["method"] == "GET" and e["path"] == "/h2/x?q=1",
+          "echo %r" % e)
+    check(e["authority"] == "echo.test", "authority %r" % e["authority"])
+    check(["x-test", "Yes"] in e["headers"], "x-test lost: %r" % e["headers"])
+    check(not any(k in ("connection", "host") for k, _ in e["headers"]),
+          "connection-specific field sent: %r" % e["headers"])
+    st, _, data = request(env.proxy.port(), "/h2/post", method="POST",
+                          body=b"hello h2")
+    check(st == 200 and echo(data)["body"] == "hello h2", "POST: %d" % st)
+    start = len(env.proxy.text())
+    st, _, _ = request(env.proxy.port(), "/h2/status/503")
+    check(st == 503, "h2 503: %d" % st)
+    log = env.proxy.wait_log('"GET /h2/status/503"', 5, start)[start:]
+    check(re.search(r'"GET /h2/status/503".*status=503.*attempts=2', log),
+          "h2 retry: %r" % log)
 
 
 def t_reload(env):
@@ -582,8 +649,8 @@ class Env:
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: run.py GWPROXY DATA_DIR", file=sys.stderr)
+    if len(sys.argv) not in (3, 4):
+        print("usage: run.py GWPROXY DATA_DIR [H2C_BACKEND]", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, on_signal)
     exe, data = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -592,6 +659,7 @@ def main():
     env.tmp = tempfile.mkdtemp(prefix="gwproxy-e2e-")
     atexit.register(shutil.rmtree, env.tmp, True)
     env.backends = Backends(["a", "b", "retry", "shadow", "ws", "legacy"])
+    env.h2c = H2cBackend(sys.argv[3]) if len(sys.argv) == 4 else None
 
     def start_proxy():
         shutil.copy(os.path.join(data, "gateway.yaml"), env.tmp)
@@ -602,6 +670,8 @@ def main():
         s = socket.socket()
         s.bind(("127.0.0.1", 0))   # a port nobody listens on
         text = text.replace("@down@", str(s.getsockname()[1]))
+        text = text.replace("@h2c@", str(env.h2c.port if env.h2c else
+                                         s.getsockname()[1]))
         s.close()
         eps = os.path.join(env.tmp, "endpoints.yaml")
         with open(eps, "w") as f:
@@ -612,7 +682,7 @@ def main():
 
     tests = [t_routing, t_headers, t_redirect, t_rewrite, t_weights, t_retry,
              t_timeout, t_mirror, t_websocket, t_streaming, t_bad_requests,
-             t_failures, t_big, t_reload]
+             t_failures, t_big, t_h2c, t_reload]
     print("1..%d" % (len(tests) + 1))
     failed = 0
     try:
@@ -633,6 +703,8 @@ def main():
         try:
             t(env)
             print("ok %d - %s (%.2f s)" % (i, name, time.time() - t0))
+        except Skip as e:
+            print("ok %d - %s # SKIP %s" % (i, name, e))
         except Exception as e:  # report and go on
             failed += 1
             print("not ok %d - %s (%.2f s)" % (i, name, time.time() - t0))
@@ -675,6 +747,8 @@ def main():
         for line in log.splitlines()[-80 if failed else 0:]:
             print("# " + line)
     env.backends.stop()
+    if env.h2c:
+        env.h2c.stop()
     print("# %d failed, %.1f s" % (failed, time.time() - t_all))
     return 1 if failed else 0
 
