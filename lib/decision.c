@@ -212,15 +212,29 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     return rc == GWR_OK ? GWR_OK : GWR_E_INVAL;
 }
 
+void
+gwr_decision_reset(gwr_decision *d)
+{
+    if (d != NULL)
+        gwr_dec__reset(d);
+}
+
 int
 gwr_table_match(const gwr_table *table, const gwr_request *req,
                 gwr_decision *d)
 {
-    if (table == NULL || req == NULL || d == NULL)
+    if (d == NULL)
         return GWR_E_INVAL;
-    int rc = gwr_abi__check(req, sizeof(gwr_request), sizeof(gwr_request));
-    if (rc != GWR_OK)
+    /* The v1 layout ends with seed; later fields are appended after it. */
+    const size_t v1_size = offsetof(gwr_request, seed) + sizeof(uint64_t);
+    int rc = (table == NULL || req == NULL)
+                 ? GWR_E_INVAL
+                 : gwr_abi__check(req, v1_size, sizeof(gwr_request));
+    if (rc != GWR_OK) {
+        /* As documented: on error the decision reads as never matched. */
+        gwr_dec__reset(d);
         return rc;
+    }
     gwr_request r;
     gwr_abi__copy(&r, sizeof(r), req);
     /* Take the new reference before dropping the old one: the host may be

@@ -143,35 +143,50 @@ gwr_config_status_diag(gwr_config *cfg, size_t i)
     return cfg->view_diags.items[i];
 }
 
+/* Every accessor tolerates a NULL handle (as the other accessor
+ * families do): gwr_config_status_route() and friends return NULL on
+ * errors, and a host may pass that straight on. */
+static const gwr_str empty = { "", 0 };
+
 /* ---- routes ------------------------------------------------------------- */
 
 gwr_str
 gwr_route_status_kind(const gwr_route_status *rs)
 {
+    if (rs == NULL)
+        return empty;
     return gwr_str__from_cstr(gwr_resolve__route_kind(rs->route));
 }
 
 gwr_str
 gwr_route_status_namespace(const gwr_route_status *rs)
 {
+    if (rs == NULL)
+        return empty;
     return rs->route->meta.ns;
 }
 
 gwr_str
 gwr_route_status_name(const gwr_route_status *rs)
 {
+    if (rs == NULL)
+        return empty;
     return rs->route->meta.name;
 }
 
 size_t
 gwr_route_status_parent_count(const gwr_route_status *rs)
 {
+    if (rs == NULL)
+        return 0;
     return rs->n_parents;
 }
 
 const gwr_parent_status *
 gwr_route_status_parent(const gwr_route_status *rs, size_t i)
 {
+    if (rs == NULL)
+        return NULL;
     return i < rs->n_parents ? &rs->parents[i] : NULL;
 }
 
@@ -180,60 +195,80 @@ gwr_route_status_parent(const gwr_route_status *rs, size_t i)
 gwr_str
 gwr_parent_status_group(const gwr_parent_status *ps)
 {
+    if (ps == NULL)
+        return empty;
     return ps->ref->group;
 }
 
 gwr_str
 gwr_parent_status_kind(const gwr_parent_status *ps)
 {
+    if (ps == NULL)
+        return empty;
     return ps->ref->kind;
 }
 
 gwr_str
 gwr_parent_status_namespace(const gwr_parent_status *ps)
 {
+    if (ps == NULL)
+        return empty;
     return ps->ref->ns;
 }
 
 int
 gwr_parent_status_namespace_set(const gwr_parent_status *ps)
 {
+    if (ps == NULL)
+        return 0;
     return ps->ref->ns_set != 0;
 }
 
 gwr_str
 gwr_parent_status_name(const gwr_parent_status *ps)
 {
+    if (ps == NULL)
+        return empty;
     return ps->ref->name;
 }
 
 gwr_str
 gwr_parent_status_section_name(const gwr_parent_status *ps)
 {
+    if (ps == NULL)
+        return empty;
     return ps->ref->section_name;
 }
 
 uint32_t
 gwr_parent_status_port(const gwr_parent_status *ps)
 {
+    if (ps == NULL)
+        return 0;
     return ps->ref->port;
 }
 
 int
 gwr_parent_status_accepted(const gwr_parent_status *ps)
 {
+    if (ps == NULL)
+        return 0;
     return ps->accepted != 0;
 }
 
 size_t
 gwr_parent_status_condition_count(const gwr_parent_status *ps)
 {
+    if (ps == NULL)
+        return 0;
     return ps->n_conds;
 }
 
 const gwr_condition *
 gwr_parent_status_condition(const gwr_parent_status *ps, size_t i)
 {
+    if (ps == NULL)
+        return NULL;
     return i < ps->n_conds ? &ps->conds[i] : NULL;
 }
 
@@ -242,60 +277,80 @@ gwr_parent_status_condition(const gwr_parent_status *ps, size_t i)
 gwr_str
 gwr_gateway_status_namespace(const gwr_gateway_status *gs)
 {
+    if (gs == NULL)
+        return empty;
     return gs->gateway->meta.ns;
 }
 
 gwr_str
 gwr_gateway_status_name(const gwr_gateway_status *gs)
 {
+    if (gs == NULL)
+        return empty;
     return gs->gateway->meta.name;
 }
 
 int
 gwr_gateway_status_ours(const gwr_gateway_status *gs)
 {
+    if (gs == NULL)
+        return 0;
     return gs->ours != 0;
 }
 
 size_t
 gwr_gateway_status_condition_count(const gwr_gateway_status *gs)
 {
+    if (gs == NULL)
+        return 0;
     return gs->n_conds;
 }
 
 const gwr_condition *
 gwr_gateway_status_condition(const gwr_gateway_status *gs, size_t i)
 {
+    if (gs == NULL)
+        return NULL;
     return i < gs->n_conds ? &gs->conds[i] : NULL;
 }
 
 size_t
 gwr_gateway_status_listener_count(const gwr_gateway_status *gs)
 {
+    if (gs == NULL)
+        return 0;
     return gs->n_listeners;
 }
 
 const gwr_listener_status *
 gwr_gateway_status_listener(const gwr_gateway_status *gs, size_t i)
 {
+    if (gs == NULL)
+        return NULL;
     return i < gs->n_listeners ? &gs->listeners[i] : NULL;
 }
 
 gwr_str
 gwr_listener_status_name(const gwr_listener_status *ls)
 {
+    if (ls == NULL)
+        return empty;
     return ls->listener->name;
 }
 
 uint32_t
 gwr_listener_status_attached_routes(const gwr_listener_status *ls)
 {
+    if (ls == NULL)
+        return 0;
     return ls->attached_routes;
 }
 
 size_t
 gwr_listener_status_supported_kind_count(const gwr_listener_status *ls)
 {
+    if (ls == NULL)
+        return 0;
     return ls->n_supported_kinds;
 }
 
@@ -303,26 +358,32 @@ gwr_str
 gwr_listener_status_supported_kind_group(const gwr_listener_status *ls,
                                          size_t i)
 {
-    gwr_str none = { "", 0 };
-    return i < ls->n_supported_kinds ? ls->supported_kinds[i].group : none;
+    if (ls == NULL)
+        return empty;
+    return i < ls->n_supported_kinds ? ls->supported_kinds[i].group : empty;
 }
 
 gwr_str
 gwr_listener_status_supported_kind(const gwr_listener_status *ls, size_t i)
 {
-    gwr_str none = { "", 0 };
-    return i < ls->n_supported_kinds ? ls->supported_kinds[i].kind : none;
+    if (ls == NULL)
+        return empty;
+    return i < ls->n_supported_kinds ? ls->supported_kinds[i].kind : empty;
 }
 
 size_t
 gwr_listener_status_condition_count(const gwr_listener_status *ls)
 {
+    if (ls == NULL)
+        return 0;
     return ls->n_conds;
 }
 
 const gwr_condition *
 gwr_listener_status_condition(const gwr_listener_status *ls, size_t i)
 {
+    if (ls == NULL)
+        return NULL;
     return i < ls->n_conds ? &ls->conds[i] : NULL;
 }
 
@@ -331,23 +392,31 @@ gwr_listener_status_condition(const gwr_listener_status *ls, size_t i)
 gwr_str
 gwr_condition_type(const gwr_condition *c)
 {
+    if (c == NULL)
+        return empty;
     return gwr_str__from_cstr(c->type);
 }
 
 uint32_t
 gwr_condition_status(const gwr_condition *c)
 {
+    if (c == NULL)
+        return 0;
     return c->status;
 }
 
 gwr_str
 gwr_condition_reason(const gwr_condition *c)
 {
+    if (c == NULL)
+        return empty;
     return gwr_str__from_cstr(c->reason);
 }
 
 gwr_str
 gwr_condition_message(const gwr_condition *c)
 {
+    if (c == NULL)
+        return empty;
     return c->message;
 }

@@ -697,9 +697,20 @@ test_match_refcount(void **state)
     gwr_table_unref(t);         /* the decision still pins it */
     assert_true(eq(gwr_decision_route_name(d), "r"));
     assert_int_equal(gwr_decision_status(d), 500);   /* no backendRefs */
+    /* reset releases the table now, keeping only the decision's memory. */
+    size_t live_with_table = ta.live;
+    gwr_decision_reset(d);
+    assert_true(ta.live < live_with_table);
+    assert_int_equal(gwr_decision_result(d), GWR_RESULT_NO_ROUTE);
+    assert_int_equal(gwr_decision_rule_index(d), -1);
+    assert_int_equal(gwr_decision_route_name(d).len, 0);
+    /* A failed match also leaves the decision reading as never matched. */
+    assert_int_equal(gwr_table_match(NULL, &r, d), GWR_E_INVAL);
+    assert_int_equal(gwr_decision_rule_index(d), -1);
     gwr_decision_free(d);
     assert_int_equal(ta.live, 0);
     gwr_table_unref(NULL);
+    gwr_decision_reset(NULL);
     gwr_decision_free(NULL);
     assert_null(gwr_table_ref(NULL));
 }

@@ -189,10 +189,19 @@ gwp_exchange_respond(gwp_exchange *x, int status, const gwr_header *h,
     x->source = x->id ? gwr_engine_response_source(px->engine, x->id) : 0;
     gwp_conn *k = x->source ? gwp_conn_find(px, x->source) : NULL;
     gwp_upstream *u = k ? k->u : NULL;
-    if (x->source != 0 && u == NULL)
+    if (x->source != 0 && u == NULL) {
+        /* Cannot happen (the attempt is alive while its head is being
+         * reported); if it did, the engine ends the exchange without a
+         * further callback, so end it here too. */
+        x->aborted = 1;
+        finish_soon(x);
         return -1;
-    if (x->c == NULL)
+    }
+    if (x->c == NULL) {
+        if (u == NULL)
+            finish_soon(x);
         return 0;
+    }
     struct evbuffer *out = bufferevent_get_output(gwp_client_bev(x->c));
     gwr_str reason = { reason_phrase(status), strlen(reason_phrase(status)) };
     if (u != NULL && u->head.reason.len > 0)

@@ -76,6 +76,16 @@ GWR_API
 void gwr_decision_free(gwr_decision *d);
 
 /**
+ * Forget the last match: the decision reads as never matched and drops its
+ * table reference, keeping its buffers for the next match. Useful when a
+ * host swaps tables and wants the old one released before the next
+ * request on this thread arrives. NULL is a no-op.
+ * @since 1.0
+ */
+GWR_API
+void gwr_decision_reset(gwr_decision *d);
+
+/**
  * Route one request.
  *
  * Selects the listener (port, scheme, Host), the winning route rule by the

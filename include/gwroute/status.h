@@ -131,27 +131,26 @@ const char *gwr_config_supported_features(size_t i);
  * Kind of the route.
  *
  * The status accessors below (gwr_route_status_*, gwr_parent_status_*,
- * gwr_gateway_status_*, gwr_listener_status_*, gwr_condition_*) take a
- * non-NULL handle obtained from this API: unlike the other accessors of
- * the library they do not check for NULL, and a NULL handle is undefined
- * behaviour. What they return is borrowed from the config, valid until it
- * is changed (gwr_config_add_text()) or freed.
+ * gwr_gateway_status_*, gwr_listener_status_*, gwr_condition_*) accept a
+ * NULL handle like every accessor of the library: it reads as empty (an
+ * empty view, 0 or NULL). What they return is borrowed from the config,
+ * valid until it is changed (gwr_config_add_text()) or freed.
  * @return "HTTPRoute" or "GRPCRoute" (static, NUL-terminated).
  * @since 1.0
  */
 GWR_API
 gwr_str gwr_route_status_kind(const gwr_route_status *rs);
 /** The route's namespace.
- *  @return the namespace; @p rs must not be NULL. @since 1.0 */
+ *  @return the namespace; NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_route_status_namespace(const gwr_route_status *rs);
 /** The route's name.
- *  @return the name; @p rs must not be NULL. @since 1.0 */
+ *  @return the name; NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_route_status_name(const gwr_route_status *rs);
 /** Number of status.parents[] entries: one per spec.parentRefs[] entry,
  * in the same order.
- * @return the count; @p rs must not be NULL. @since 1.0 */
+ * @return the count; NULL gives an empty value. @since 1.0 */
 GWR_API
 size_t gwr_route_status_parent_count(const gwr_route_status *rs);
 /** The i-th parent entry, or NULL when out of range (@p rs must not be
@@ -163,30 +162,30 @@ const gwr_parent_status *gwr_route_status_parent(const gwr_route_status *rs,
 /* ---- route parents (status.parents[]) ------------------------------------ */
 
 /** parentRef.group after defaulting ("gateway.networking.k8s.io").
- * @return the group; @p ps must not be NULL. @since 1.0 */
+ * @return the group; NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_parent_status_group(const gwr_parent_status *ps);
 /** parentRef.kind after defaulting ("Gateway").
- * @return the kind; @p ps must not be NULL. @since 1.0 */
+ * @return the kind; NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_parent_status_kind(const gwr_parent_status *ps);
 /** parentRef.namespace, resolved: the route's namespace when unset.
- * @p ps must not be NULL. @since 1.0 */
+ *; NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_parent_status_namespace(const gwr_parent_status *ps);
 /** 1 when parentRef.namespace was written, 0 when it was defaulted.
- * @p ps must not be NULL. @since 1.0 */
+ *; NULL gives an empty value. @since 1.0 */
 GWR_API
 int gwr_parent_status_namespace_set(const gwr_parent_status *ps);
 /** parentRef.name.
- * @return the name; @p ps must not be NULL. @since 1.0 */
+ * @return the name; NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_parent_status_name(const gwr_parent_status *ps);
-/** parentRef.sectionName, empty when unset. @p ps must not be NULL.
+/** parentRef.sectionName, empty when unset.; NULL gives an empty value.
  * @since 1.0 */
 GWR_API
 gwr_str gwr_parent_status_section_name(const gwr_parent_status *ps);
-/** parentRef.port, 0 when unset. @p ps must not be NULL. @since 1.0 */
+/** parentRef.port, 0 when unset.; NULL gives an empty value. @since 1.0 */
 GWR_API
 uint32_t gwr_parent_status_port(const gwr_parent_status *ps);
 /** Whether the route is accepted by this parent.
@@ -196,7 +195,7 @@ GWR_API
 int gwr_parent_status_accepted(const gwr_parent_status *ps);
 /** Number of conditions: Accepted, ResolvedRefs, then PartiallyInvalid
  * when some rules were dropped.
- * @return the count; @p ps must not be NULL. @since 1.0 */
+ * @return the count; NULL gives an empty value. @since 1.0 */
 GWR_API
 size_t gwr_parent_status_condition_count(const gwr_parent_status *ps);
 /** The i-th condition, or NULL when out of range (@p ps must not be
@@ -208,18 +207,18 @@ const gwr_condition *gwr_parent_status_condition(const gwr_parent_status *ps,
 /* ---- gateways and listeners ---------------------------------------------- */
 
 /** The Gateway's namespace.
- * @return the namespace; @p gs must not be NULL. @since 1.0 */
+ * @return the namespace; NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_gateway_status_namespace(const gwr_gateway_status *gs);
 /** The Gateway's name.
- * @return the name; @p gs must not be NULL. @since 1.0 */
+ * @return the name; NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_gateway_status_name(const gwr_gateway_status *gs);
 /**
  * Whether libgwroute handles this Gateway: its GatewayClass is not loaded,
  * or names GWR_CONTROLLER_NAME. Gateways of another controller have no
  * conditions and no listeners here.
- * @return 1 when ours, else 0; @p gs must not be NULL.
+ * @return 1 when ours, else 0; NULL gives an empty value.
  * @since 1.0
  */
 GWR_API
@@ -231,7 +230,7 @@ int gwr_gateway_status_ours(const gwr_gateway_status *gs);
 GWR_API
 size_t gwr_gateway_status_condition_count(const gwr_gateway_status *gs);
 /** The i-th Gateway condition.
- * @return the condition; NULL when out of range (@p gs must not be NULL).
+ * @return the condition; NULL when out of range or for a NULL handle.
  * @since 1.0 */
 GWR_API
 const gwr_condition *gwr_gateway_status_condition(
@@ -242,43 +241,43 @@ const gwr_condition *gwr_gateway_status_condition(
 GWR_API
 size_t gwr_gateway_status_listener_count(const gwr_gateway_status *gs);
 /** The i-th listener entry.
- * @return the entry; NULL when out of range (@p gs must not be NULL).
+ * @return the entry; NULL when out of range or for a NULL handle.
  * @since 1.0 */
 GWR_API
 const gwr_listener_status *gwr_gateway_status_listener(
     const gwr_gateway_status *gs, size_t i);
 
 /** The listener's name.
- * @return the name; @p ls must not be NULL. @since 1.0 */
+ * @return the name; NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_listener_status_name(const gwr_listener_status *ls);
 /** Number of Accepted routes attached to the listener (the Gateway API
  * >= v1.5 rule, docs/STATUS.md).
- * @return the count; @p ls must not be NULL. @since 1.0 */
+ * @return the count; NULL gives an empty value. @since 1.0 */
 GWR_API
 uint32_t gwr_listener_status_attached_routes(const gwr_listener_status *ls);
 /** Number of status.listeners[].supportedKinds entries.
- * @return the count; @p ls must not be NULL. @since 1.0 */
+ * @return the count; NULL gives an empty value. @since 1.0 */
 GWR_API
 size_t gwr_listener_status_supported_kind_count(
     const gwr_listener_status *ls);
-/** Group of the i-th supported kind; empty when out of range (@p ls
- * must not be NULL). @since 1.0 */
+/** Group of the i-th supported kind; empty when out of range or for
+ * a NULL handle. @since 1.0 */
 GWR_API
 gwr_str gwr_listener_status_supported_kind_group(
     const gwr_listener_status *ls, size_t i);
-/** The i-th supported kind ("HTTPRoute"); empty when out of range (@p ls
- * must not be NULL). @since 1.0 */
+/** The i-th supported kind ("HTTPRoute"); empty when out of range or for
+ * a NULL handle. @since 1.0 */
 GWR_API
 gwr_str gwr_listener_status_supported_kind(const gwr_listener_status *ls,
                                            size_t i);
 /** Number of listener conditions (Accepted, ResolvedRefs, Programmed,
  * Conflicted).
- * @return the count; @p ls must not be NULL. @since 1.0 */
+ * @return the count; NULL gives an empty value. @since 1.0 */
 GWR_API
 size_t gwr_listener_status_condition_count(const gwr_listener_status *ls);
 /** The i-th listener condition.
- * @return the condition; NULL when out of range (@p ls must not be NULL).
+ * @return the condition; NULL when out of range or for a NULL handle.
  * @since 1.0 */
 GWR_API
 const gwr_condition *gwr_listener_status_condition(
@@ -287,20 +286,20 @@ const gwr_condition *gwr_listener_status_condition(
 /* ---- conditions ---------------------------------------------------------- */
 
 /** Condition type, e.g. "Accepted".
- * @return the type (NUL-terminated); @p c must not be NULL. @since 1.0 */
+ * @return the type (NUL-terminated); NULL gives an empty value. @since 1.0 */
 GWR_API
 gwr_str gwr_condition_type(const gwr_condition *c);
 /** Condition status.
- * @return a gwr_condition_value; @p c must not be NULL. @since 1.0 */
+ * @return a gwr_condition_value; NULL gives an empty value. @since 1.0 */
 GWR_API
 uint32_t gwr_condition_status(const gwr_condition *c);
 /** Upstream reason, e.g. "NotAllowedByListeners".
- * @return the reason (NUL-terminated); @p c must not be NULL.
+ * @return the reason (NUL-terminated); NULL gives an empty value.
  * @since 1.0 */
 GWR_API
 gwr_str gwr_condition_reason(const gwr_condition *c);
 /** Human-readable message.
- * @return the message, possibly empty; @p c must not be NULL.
+ * @return the message, possibly empty; NULL gives an empty value.
  * @since 1.0 */
 GWR_API
 gwr_str gwr_condition_message(const gwr_condition *c);

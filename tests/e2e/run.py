@@ -167,9 +167,9 @@ class H2cBackend:
 
 
 class Proxy:
-    def __init__(self, exe, files, offset, extra=()):
+    def __init__(self, exe, files, offset, logdir, extra=()):
         self.offset = offset
-        self.log_path = tempfile.mktemp(prefix="gwproxy-", suffix=".log")
+        self.log_path = os.path.join(logdir, "gwproxy.log")
         self.log = open(self.log_path, "w+")
         args = [exe, "--port-offset", str(offset), "--verbose"]
         args += list(extra) + list(files)
@@ -678,7 +678,7 @@ def main():
             f.write(text)
         legacy = "e2e/legacy:80=127.0.0.1:%d" % env.backends.ports["legacy"]
         return Proxy(exe, [os.path.join(env.tmp, "gateway.yaml"), eps],
-                     pick_offset(), ["--backend", legacy])
+                     pick_offset(), env.tmp, ["--backend", legacy])
 
     tests = [t_routing, t_headers, t_redirect, t_rewrite, t_weights, t_retry,
              t_timeout, t_mirror, t_websocket, t_streaming, t_bad_requests,
@@ -746,6 +746,7 @@ def main():
         print("# gwproxy log:")
         for line in log.splitlines()[-80 if failed else 0:]:
             print("# " + line)
+    env.proxy.log.close()
     env.backends.stop()
     if env.h2c:
         env.h2c.stop()
