@@ -89,6 +89,15 @@ static const char *const paths[] = {
     "/nothing", "/bad%zz"
 };
 
+/* A status an engine call may return (rc printed when it may not). */
+#define CHECK_RC(rc, cond)                                                \
+    do {                                                                  \
+        if (!(cond))                                                      \
+            fprintf(stderr, "line %d: unexpected status %d\n", __LINE__,  \
+                    (rc));                                                \
+        FUZZ_CHECK(cond);                                                 \
+    } while (0)
+
 /* ---- the fake host ------------------------------------------------------- */
 
 typedef struct host {
@@ -360,7 +369,7 @@ ev_head(uint8_t arg, uint8_t arg2)
     size_t n = (arg2 >> 4) % 4;
     int rc = gwr_engine_on_response_head(H.e, pick(H.xids, H.n_xids, arg), st,
                                          (arg2 & 0x40) && n > 0 ? NULL : h, n);
-    FUZZ_CHECK(rc == 0 || rc == 1 || rc == GWR_E_INVAL ||
+    CHECK_RC(rc, rc == 0 || rc == 1 || rc == GWR_E_INVAL ||
                rc == GWR_E_NOT_FOUND || rc == GWR_E_STATE ||
                rc == GWR_E_CALLBACK || rc == GWR_E_NOMEM);
     if (st < 100 || st > 999 || ((arg2 & 0x40) && n > 0))
@@ -391,7 +400,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2:
             id = pick(H.conns, H.n_conns, arg);
             rc = gwr_engine_on_connected(H.e, id, (op & 0x80) ? -5 : 0);
-            FUZZ_CHECK(rc == GWR_OK || rc == GWR_E_NOT_FOUND ||
+            CHECK_RC(rc, rc == GWR_OK || rc == GWR_E_NOT_FOUND ||
                        rc == GWR_E_STATE || rc == GWR_E_CALLBACK);
             break;
         case 3:
@@ -399,14 +408,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 4:
             rc = gwr_engine_on_body_done(H.e, pick(H.xids, H.n_xids, arg));
-            FUZZ_CHECK(rc == GWR_OK || rc == GWR_E_NOT_FOUND ||
+            CHECK_RC(rc, rc == GWR_OK || rc == GWR_E_NOT_FOUND ||
                        rc == GWR_E_STATE || rc == GWR_E_CALLBACK);
             break;
         case 5:
             id = (op & 0x80) ? pick(H.conns, H.n_conns, arg)
                              : pick(H.xids, H.n_xids, arg);
             rc = gwr_engine_on_error(H.e, id, -(int)arg);
-            FUZZ_CHECK(rc == GWR_OK || rc == GWR_E_NOT_FOUND ||
+            CHECK_RC(rc, rc == GWR_OK || rc == GWR_E_NOT_FOUND ||
                        rc == GWR_E_STATE || rc == GWR_E_CALLBACK);
             break;
         case 6:
@@ -414,22 +423,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             H.now += (uint64_t)arg * ((op & 0x80) ? 100u : 3u);
             if (H.now >= H.timer || (op & 0x40)) {
                 rc = gwr_engine_on_timer(H.e);
-                FUZZ_CHECK(rc == GWR_OK || rc == GWR_E_STATE ||
+                CHECK_RC(rc, rc == GWR_OK || rc == GWR_E_STATE ||
                            rc == GWR_E_CALLBACK);
             }
             break;
         case 7:
             rc = gwr_engine_cancel(H.e,
                                    pick(H.exchanges, H.n_exchanges, arg));
-            FUZZ_CHECK(rc == GWR_OK || rc == GWR_E_NOT_FOUND ||
-                       rc == GWR_E_STATE);
+            /* F7: a failing set_timer makes it GWR_E_CALLBACK, which
+             * engine.h does not list for gwr_engine_cancel */
+            CHECK_RC(rc, rc == GWR_OK || rc == GWR_E_NOT_FOUND ||
+                         rc == GWR_E_STATE ||
+                         (rc == GWR_E_CALLBACK && !fuzz_strict()));
             break;
         case 8: {
             static const int64_t values[] = { 0, 1, 2, 10, 1000, -1,
                                               1000001, INT64_MAX };
             rc = gwr_engine_set_option(H.e, arg % 7,
                                        values[(op >> 4) % 8]);
-            FUZZ_CHECK(rc == GWR_OK || rc == GWR_E_RANGE ||
+            CHECK_RC(rc, rc == GWR_OK || rc == GWR_E_RANGE ||
                        (arg % 7 == 6 && rc == GWR_E_INVAL));
             break;
         }

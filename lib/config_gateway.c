@@ -115,3 +115,29 @@ gwr_gateway_backend_client_cert(const gwr_gateway *g, gwr_str *group,
         *name = r->name;
     return 1;
 }
+
+size_t
+gwr_gateway_listener_count(const gwr_gateway *g)
+{
+    return g != NULL ? g->n_listeners : 0;
+}
+
+int
+gwr_gateway_listener(const gwr_gateway *g, size_t i, gwr_str *name,
+                     gwr_str *protocol, uint32_t *port, gwr_str *hostname)
+{
+    if (g == NULL)
+        return GWR_E_INVAL;
+    if (i >= g->n_listeners)
+        return GWR_E_RANGE;
+    const gwr_listener *l = &g->listeners[i];
+    if (name != NULL)
+        *name = l->name;
+    if (protocol != NULL)
+        *protocol = l->protocol;
+    if (port != NULL)
+        *port = l->port;
+    if (hostname != NULL)
+        *hostname = l->hostname;
+    return GWR_OK;
+}

@@ -801,6 +801,10 @@ gwr_engine_on_timer(gwr_engine *e)
     int rc = enter(e);
     if (rc != GWR_OK)
         return rc;
+    /* The host timer just fired, so it is no longer armed: forget what we
+     * gave it, or a timer that fired a little early (before the deadline
+     * on our clock) would never be re-armed by leave(). */
+    e->armed_known = 0;
     uint64_t now = gwr_io__now_ms(e->ctx);
     while (e->heap_n > 0 && e->heap[0]->deadline <= now && !e->free_pending) {
         int xrc = x_expire(e, e->heap[0], now);

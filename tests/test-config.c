@@ -460,6 +460,23 @@ test_config_defaults(void **state)
                      0);
     assert_int_equal(gwr_gateway_infra_label_count(NULL), 0);
     assert_int_equal(gwr_gateway_name(NULL).len, 0);
+    /* Listeners, for hosts that open the Gateway's sockets. */
+    assert_int_equal(gwr_gateway_listener_count(gw), 1);
+    gwr_str lname, lproto, lhost = { "x", 1 };
+    uint32_t lport = 0;
+    assert_int_equal(gwr_gateway_listener(gw, 0, &lname, &lproto, &lport,
+                                          &lhost), GWR_OK);
+    assert_string_equal(lname.ptr, "https");
+    assert_string_equal(lproto.ptr, "HTTPS");
+    assert_int_equal(lport, 443);
+    assert_int_equal(lhost.len, 0);    /* unset: every host */
+    assert_int_equal(gwr_gateway_listener(gw, 0, NULL, NULL, NULL, NULL),
+                     GWR_OK);
+    assert_int_equal(gwr_gateway_listener(gw, 1, &lname, NULL, NULL, NULL),
+                     GWR_E_RANGE);
+    assert_int_equal(gwr_gateway_listener(NULL, 0, NULL, NULL, NULL, NULL),
+                     GWR_E_INVAL);
+    assert_int_equal(gwr_gateway_listener_count(NULL), 0);
     gwr_config_free(cfg);
 }
 

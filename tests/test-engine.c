@@ -315,6 +315,29 @@ test_backend_timeout_connecting(void **state)
                      GWR_E_NOT_FOUND);
 }
 
+/* A one-shot host timer (libevent's) that fires a little before the
+ * deadline on the engine's clock: nothing expires, but the engine must arm
+ * the timer again, or the 504 would never come. */
+static void
+test_timer_fired_early_rearms(void **state)
+{
+    fx *f = *state;
+    uint64_t id = submit(f, "/timeouts", GWR_OK);
+    assert_int_equal(f->s.timer, 1300);
+    size_t timers = sim_count(&f->s, SIM_TIMER);
+    f->s.timer = UINT64_MAX;   /* the host's one-shot timer is spent */
+    f->s.now = 1299;
+    assert_int_equal(gwr_engine_on_timer(f->e), GWR_OK);
+    assert_int_equal(sim_count(&f->s, SIM_RESPOND), 0);
+    assert_int_equal(sim_count(&f->s, SIM_TIMER), timers + 1);
+    assert_int_equal(f->s.timer, 1300);
+    assert_int_equal(sim_run_until(&f->s, 1300), GWR_OK);
+    const sim_rec *r = sim_last(&f->s, SIM_RESPOND);
+    assert_non_null(r);
+    assert_int_equal(r->id, id);
+    assert_int_equal(r->status, 504);
+}
+
 static void
 test_timeout_while_streaming(void **state)
 {
@@ -804,6 +827,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mirror_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend_timeout_connecting, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_timer_fired_early_rearms, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_timeout_while_streaming, setup,
                                         teardown),

@@ -56,12 +56,34 @@ print_diags(const gwr_config *cfg, size_t from)
     }
 }
 
-/* Listener ports of the compiled Gateway. libgwroute has no public
- * accessor for Gateway listeners (reported upstream), so gwproxy asks its
- * own tiny scanner below: the ports of every listener whose protocol is
- * HTTP, in the Gateway the table was compiled from. */
-int gwp_scan_listener_ports(const char *text, size_t len, uint32_t **ports,
-                            size_t *n);
+/* Listener ports to serve: every HTTP listener of the loaded Gateways
+ * (gwr_gateway_listener). The table answers for each of them by port. */
+static int
+collect_ports(const gwr_config *cfg, uint32_t **ports, size_t *n)
+{
+    for (size_t g = 0; g < gwr_config_gateway_count(cfg); g++) {
+        const gwr_gateway *gw = gwr_config_gateway(cfg, g);
+        for (size_t i = 0; i < gwr_gateway_listener_count(gw); i++) {
+            gwr_str proto;
+            uint32_t port = 0;
+            if (gwr_gateway_listener(gw, i, NULL, &proto, &port, NULL) !=
+                    GWR_OK ||
+                proto.len != 4 || memcmp(proto.ptr, "HTTP", 4) != 0)
+                continue;
+            size_t k = 0;
+            while (k < *n && (*ports)[k] != port)
+                k++;
+            if (k < *n)
+                continue;
+            uint32_t *p = realloc(*ports, (*n + 1) * sizeof(**ports));
+            if (p == NULL)
+                return -1;
+            p[(*n)++] = port;
+            *ports = p;
+        }
+    }
+    return 0;
+}
 
 int
 gwp_config_load(gwp_proxy *px, gwr_table **out, uint32_t **ports,
@@ -92,11 +114,11 @@ gwp_config_load(gwp_proxy *px, gwr_table **out, uint32_t **ports,
         if (rc != GWR_OK) {
             fprintf(stderr, "gwproxy: %s: %s\n", px->files[i], gwr_strerror(rc));
             bad = 1;
-        } else if (gwp_scan_listener_ports(text, len, ports, n_ports) != 0) {
-            bad = 1;
         }
         free(text);
     }
+    if (!bad && collect_ports(cfg, ports, n_ports) != 0)
+        bad = 1;
     gwr_table *t = NULL;
     if (!bad) {
         char err[512] = "";

@@ -10,7 +10,6 @@
  *   upstream.c one TCP connection to a backend per attempt
  *   upstream_h2.c  HTTP/2 (h2c) on that connection, with libnghttp2
  *   exchange.c one client request: match, submit, relay the response
- *   ports.c    listener ports of the Gateway
  *   tunnel.c   byte pipe after a 101 Switching Protocols (WebSocket)
  *   http.c     head parser and body decoder
  */

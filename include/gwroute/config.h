@@ -245,6 +245,31 @@ int gwr_gateway_infra_params(const gwr_gateway *g, gwr_str *group,
                              gwr_str *kind, gwr_str *name);
 
 /**
+ * Number of listeners of a Gateway (spec.listeners).
+ * @return the count; 0 for NULL.
+ * @since 1.0
+ */
+GWR_API
+size_t gwr_gateway_listener_count(const gwr_gateway *g);
+
+/**
+ * The i-th listener of a Gateway, as loaded (defaults applied). Hosts use it
+ * to open the sockets the Gateway describes.
+ * @param[in]  g the Gateway.
+ * @param[in]  i 0-based index, in spec.listeners order.
+ * @param[out] name, protocol, hostname receive borrowed NUL-terminated
+ *             views (hostname empty when unset = every host); port the
+ *             listener port. Each may be NULL.
+ * @return GWR_OK; GWR_E_RANGE when i is out of range, GWR_E_INVAL when g
+ *         is NULL (outputs untouched either way).
+ * @since 1.0
+ */
+GWR_API
+int gwr_gateway_listener(const gwr_gateway *g, size_t i, gwr_str *name,
+                         gwr_str *protocol, uint32_t *port,
+                         gwr_str *hostname);
+
+/**
  * The client certificate the Gateway presents to TLS backends:
  * spec.tls.backend.clientCertificateRef (Gateway API >= v1.4) or
  * spec.backendTLS.clientCertificateRef (v1.2 experimental), with the

@@ -184,7 +184,8 @@ int gwr_engine_on_error(gwr_engine *e, uint64_t id, int err);
 /**
  * The deadline given to gwr_io.set_timer passed (or the host polls):
  * handles every expired deadline at gwr_io.now_ms() and re-arms the
- * timer. Calling it early is harmless.
+ * timer. Calling it early is harmless: nothing expires and the timer is
+ * armed again (set_timer) for the same deadline.
  * @return GWR_OK; GWR_E_INVAL; GWR_E_STATE; GWR_E_CALLBACK (one or more
  *         callbacks failed; every expired deadline was still handled).
  * @since 1.0
