@@ -123,16 +123,4 @@ fuzz_f1_path(gwr_str path)
     return path;
 }
 
-/* F3 (lib/decision.c gwr_dec__intake): the request buffer is reserved
- * for method + scheme + host + path + 8, but an empty method becomes
- * "GET" and an empty scheme "http" (+7 over the lengths, with 4 NULs):
- * with both empty the copy writes up to 3 bytes past the block. Until
- * fixed, a request with both empty is given the scheme "http". */
-static inline void
-fuzz_f3_request(gwr_str *method, gwr_str *scheme)
-{
-    if (method->len == 0 && scheme->len == 0 && !fuzz_strict())
-        *scheme = (gwr_str)GWR_STR_LIT("http");
-}
-
 #endif /* GWR_FUZZ_COMMON_H */

@@ -312,6 +312,8 @@ conv_vmatches(cstate *c, const gwr_value_match *in, size_t n,
 static void
 set_key(tbl_match *m)
 {
+    m->cls = m->path_type == GWR_MATCH_EXACT ? TBL_C_EXACT
+             : m->path_type == GWR_MATCH_REGEX ? TBL_C_REGEX : TBL_C_PREFIX;
     m->key = m->path;
     if (m->path_type == GWR_MATCH_PREFIX && m->key.len > 0 &&
         m->key.ptr[m->key.len - 1] == '/')
@@ -320,54 +322,64 @@ set_key(tbl_match *m)
         m->key.len = 0;
 }
 
+/* A GRPCRoute match (§3.9): which sides are given and how decides its
+ * index class and its precedence ranks; each RegularExpression side is
+ * compiled on its own and full-matches its component of
+ * "/service/method" (a missing side takes any component, ".+"). The path
+ * equivalent (GEP-1016) is kept for display and for the filters. */
 static int
-grpc_path(cstate *c, const gwr_route_match *rm, tbl_match *m)
+grpc_match(cstate *c, const gwr_route_match *rm, tbl_match *m)
 {
-    /* GEP-1016: a gRPC method match is a path match on
-     * /{service}/{method}; service-only is the prefix /{service}/,
-     * method-only and regexes become a full-match regex. */
+    gwr_str slash = GWR_STR_LIT("/");
+    m->grpc = 1;
+    if (!rm->has_grpc_method ||
+        (rm->grpc_service.len == 0 && rm->grpc_method.len == 0)) {
+        m->cls = TBL_C_G_ANY;
+        m->path_type = GWR_MATCH_PREFIX;
+        m->path = slash;
+        return GWR_OK;
+    }
+    int exact = rm->grpc_type == GWR_MATCH_EXACT;
+    uint32_t given = exact ? TBL_GSIDE_EXACT : TBL_GSIDE_REGEX;
+    TRY(cp(c, rm->grpc_service, &m->svc));
+    TRY(cp(c, rm->grpc_method, &m->meth));
+    m->svc_rank = m->svc.len ? given : TBL_GSIDE_NONE;
+    m->meth_rank = m->meth.len ? given : TBL_GSIDE_NONE;
+    if (!exact && m->svc.len)
+        TRY(add_regex(c, m->svc, &m->svc_re));
+    if (!exact && m->meth.len)
+        TRY(add_regex(c, m->meth, &m->meth_re));
     gwr_buf b;
     gwr_buf__init(&b, c->ctx);
-    if (!rm->has_grpc_method) {
-        m->path_type = GWR_MATCH_PREFIX;
-        gwr_buf__putc(&b, '/');
-    } else if (rm->grpc_type == GWR_MATCH_EXACT && rm->grpc_service.len &&
-               rm->grpc_method.len) {
+    if (exact && m->svc.len && m->meth.len) {
+        m->cls = TBL_C_G_FULL;
         m->path_type = GWR_MATCH_EXACT;
-        gwr_buf__printf(&b, "/%.*s/%.*s", (int)rm->grpc_service.len,
-                        rm->grpc_service.ptr, (int)rm->grpc_method.len,
-                        rm->grpc_method.ptr);
-    } else if (rm->grpc_type == GWR_MATCH_EXACT && rm->grpc_service.len) {
+        gwr_buf__printf(&b, "/%.*s/%.*s", (int)m->svc.len, m->svc.ptr,
+                        (int)m->meth.len, m->meth.ptr);
+    } else if (exact && m->svc.len) {
+        m->cls = TBL_C_G_SVC;
         m->path_type = GWR_MATCH_PREFIX;
-        gwr_buf__printf(&b, "/%.*s/", (int)rm->grpc_service.len,
-                        rm->grpc_service.ptr);
+        gwr_buf__printf(&b, "/%.*s/", (int)m->svc.len, m->svc.ptr);
+        m->key = m->svc;
     } else {
+        m->cls = exact ? TBL_C_G_METH
+                 : m->svc.len ? TBL_C_G_RE_SVC : TBL_C_G_RE_METH;
         m->path_type = GWR_MATCH_REGEX;
-        gwr_buf__puts(&b, "/(?:");
-        if (rm->grpc_service.len == 0)
-            gwr_buf__puts(&b, "[^/]+");
-        else if (rm->grpc_type == GWR_MATCH_EXACT)
-            gwr_buf__printf(&b, "\\Q%.*s\\E", (int)rm->grpc_service.len,
-                            rm->grpc_service.ptr);
-        else
-            gwr_buf__append(&b, rm->grpc_service.ptr, rm->grpc_service.len);
-        gwr_buf__puts(&b, ")/(?:");
-        if (rm->grpc_method.len == 0)
-            gwr_buf__puts(&b, "[^/]+");
-        else if (rm->grpc_type == GWR_MATCH_EXACT)
-            gwr_buf__printf(&b, "\\Q%.*s\\E", (int)rm->grpc_method.len,
-                            rm->grpc_method.ptr);
-        else
-            gwr_buf__append(&b, rm->grpc_method.ptr, rm->grpc_method.len);
-        gwr_buf__putc(&b, ')');
+        if (exact)
+            m->key = m->meth;
+        gwr_buf__printf(&b, "/%.*s/%.*s",
+                        (int)(m->svc.len ? m->svc.len : 1),
+                        m->svc.len ? m->svc.ptr : "*",
+                        (int)(m->meth.len ? m->meth.len : 1),
+                        m->meth.len ? m->meth.ptr : "*");
     }
     int rc = b.err;
     gwr_str s = { b.ptr, b.len };
     if (rc == GWR_OK)
         rc = cp(c, s, &m->path);
     gwr_buf__free(&b);
-    if (rc == GWR_OK && m->path_type == GWR_MATCH_REGEX)
-        rc = add_regex(c, m->path, &m->re);
+    if (rc == GWR_OK && m->cls == TBL_C_G_FULL)
+        m->key = m->path;
     return rc;
 }
 
@@ -460,8 +472,7 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
             m->rule = tu;
             m->index = (uint32_t)k;
             if (r->meta.kind == GWR_KIND_GRPC_ROUTE) {
-                m->grpc = 1;
-                TRY(grpc_path(c, rm, m));
+                TRY(grpc_match(c, rm, m));
             } else {
                 m->path_type = rm->path_type;
                 TRY(cp(c, rm->path.len ? rm->path : gwr_str__from_cstr("/"),
@@ -471,8 +482,8 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
                 TRY(cp(c, rm->method, &m->method));
                 TRY(conv_vmatches(c, rm->query, rm->n_query, &m->query));
                 m->n_query = rm->n_query;
+                set_key(m);
             }
-            set_key(m);
             TRY(conv_vmatches(c, rm->headers, rm->n_headers, &m->headers));
             m->n_headers = rm->n_headers;
             slot->matches[slot->n_matches++] = m;
@@ -503,9 +514,10 @@ route_slot_of(cstate *c, const gwr_route *r, route_slot **out)
 /* ---- index --------------------------------------------------------------- */
 
 static int
-path_class(uint32_t t)
+keyed_class(uint32_t cls)
 {
-    return t == GWR_MATCH_EXACT ? 0 : t == GWR_MATCH_REGEX ? 1 : 2;
+    return cls == TBL_C_EXACT || cls == TBL_C_PREFIX || cls == TBL_C_G_FULL ||
+           cls == TBL_C_G_SVC || cls == TBL_C_G_METH;
 }
 
 static int
@@ -515,75 +527,75 @@ cmp_entry(const void *pa, const void *pb)
     int c = gwr_str__cmp(a->host, b->host);
     if (c != 0)
         return c;
-    int ca = path_class(a->m->path_type), cb = path_class(b->m->path_type);
-    if (ca != cb)
-        return ca - cb;
+    if (a->m->cls != b->m->cls)
+        return a->m->cls < b->m->cls ? -1 : 1;
     c = gwr_str__cmp(a->m->key, b->m->key);
     if (c != 0)
         return c;
-    return gwr_table__cmp_match(a->m, b->m);
+    return a->m->grpc ? gwr_table__cmp_grpc(a->m, b->m)
+                      : gwr_table__cmp_match(a->m, b->m);
 }
 
-/* Turn entries[lo, hi) (one host, sorted) into a bucket. */
+/* Turn entries[lo, hi) (one host, sorted by class, key, precedence) into a
+ * bucket: per keyed class a hash map of lists, per other class one list. */
 static int
 build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
 {
     gwr_arena *a = &c->t->arena;
+    size_t n = hi - lo;
     tbl_bucket *b = gwr_arena__calloc(a, 1, sizeof(*b));
-    const tbl_match **items = gwr_arena__calloc(a, hi - lo, sizeof(*items));
+    const tbl_match **items = gwr_arena__calloc(a, n, sizeof(*items));
     if (b == NULL || items == NULL)
         return GWR_E_NOMEM;
     b->host = c->entries[lo].host;
-    b->n_entries = hi - lo;
+    b->n_entries = n;
     for (size_t i = lo; i < hi; i++)
         items[i - lo] = c->entries[i].m;
-    /* Runs of one class and key become one list. */
-    size_t nruns[3] = { 0, 0, 0 };
-    for (size_t i = 0; i < hi - lo; i++) {
-        if (i == 0 || path_class(items[i]->path_type) !=
-                          path_class(items[i - 1]->path_type) ||
-            !gwr_str__eq(items[i]->key, items[i - 1]->key))
-            nruns[path_class(items[i]->path_type)]++;
-    }
-    gwr_str *keys = NULL;
-    void **vals = NULL;
-    size_t maxr = nruns[0] > nruns[2] ? nruns[0] : nruns[2];
-    if (maxr > 0) {
-        keys = gwr_arena__calloc(a, maxr, sizeof(*keys));
-        vals = gwr_arena__calloc(a, maxr, sizeof(*vals));
-        if (keys == NULL || vals == NULL)
-            return GWR_E_NOMEM;
-    }
-    for (int cls = 0; cls < 3; cls++) {
-        size_t nk = 0;
-        for (size_t i = 0; i < hi - lo;) {
-            if (path_class(items[i]->path_type) != cls) {
-                i++;
-                continue;
-            }
+    gwr_smap *maps[TBL_C_COUNT] = { 0 };
+    tbl_list *lists[TBL_C_COUNT] = { 0 };
+    maps[TBL_C_EXACT] = &b->exact;
+    maps[TBL_C_PREFIX] = &b->prefix;
+    maps[TBL_C_G_FULL] = &b->g_full;
+    maps[TBL_C_G_SVC] = &b->g_svc;
+    maps[TBL_C_G_METH] = &b->g_meth;
+    lists[TBL_C_REGEX] = &b->regex;
+    lists[TBL_C_G_RE_SVC] = &b->g_re_svc;
+    lists[TBL_C_G_RE_METH] = &b->g_re_meth;
+    lists[TBL_C_G_ANY] = &b->g_any;
+    gwr_str *keys = gwr_arena__calloc(a, n, sizeof(*keys));
+    void **vals = gwr_arena__calloc(a, n, sizeof(*vals));
+    if (keys == NULL || vals == NULL)
+        return GWR_E_NOMEM;
+    for (size_t i = 0; i < n;) {
+        uint32_t cls = items[i]->cls;
+        if (!keyed_class(cls)) {
+            /* One run per unkeyed class, already in precedence order. */
             size_t j = i + 1;
-            while (j < hi - lo && path_class(items[j]->path_type) == cls &&
-                   (cls == 1 || gwr_str__eq(items[j]->key, items[i]->key)))
+            while (j < n && items[j]->cls == cls)
                 j++;
-            if (cls == 1) {
-                b->regex.items = &items[i];
-                b->regex.n = j - i;
-            } else {
-                tbl_list *l = gwr_arena__calloc(a, 1, sizeof(*l));
-                if (l == NULL)
-                    return GWR_E_NOMEM;
-                l->items = &items[i];
-                l->n = j - i;
-                keys[nk] = items[i]->key;
-                vals[nk] = l;
-                nk++;
-            }
+            lists[cls]->items = &items[i];
+            lists[cls]->n = j - i;
             i = j;
+            continue;
         }
-        if (cls == 0)
-            TRY(gwr_smap__build(a, &b->exact, keys, vals, nk));
-        else if (cls == 2)
-            TRY(gwr_smap__build(a, &b->prefix, keys, vals, nk));
+        /* Keyed class: runs of one key become one list. */
+        size_t nk = 0, j = i;
+        while (j < n && items[j]->cls == cls) {
+            size_t k = j + 1;
+            while (k < n && items[k]->cls == cls &&
+                   gwr_str__eq(items[k]->key, items[j]->key))
+                k++;
+            tbl_list *l = gwr_arena__calloc(a, 1, sizeof(*l));
+            if (l == NULL)
+                return GWR_E_NOMEM;
+            l->items = &items[j];
+            l->n = k - j;
+            keys[nk] = items[j]->key;
+            vals[nk++] = l;
+            j = k;
+        }
+        TRY(gwr_smap__build(a, maps[cls], keys, vals, nk));
+        i = j;
     }
     *out = b;
     return GWR_OK;

@@ -45,6 +45,8 @@ gwr_dec__reset(gwr_decision *d)
     d->match = NULL;
     d->backend = NULL;
     d->listener = NULL;
+    d->grpc = 0;
+    d->grpc_svc = d->grpc_meth = (gwr_str){ "", 0 };
     d->req_headers.n = 0;
     d->up_headers.n = 0;
     for (int i = 0; i < 3; i++)
@@ -137,6 +139,81 @@ collect_headers(gwr_decision *d, const gwr_request *r)
     }
 }
 
+/* RFC 9110 token characters (the media subtype after "+"). */
+static int
+tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* "application/grpc" or "application/grpc+<subtype>" (type and subtype
+ * case-insensitive, RFC 9110 §8.3.1), optionally followed by
+ * parameters after ';'. "application/grpc-web" and the like are not
+ * gRPC (gRPC-Web needs a translating proxy). */
+static int
+grpc_content_type(gwr_str v)
+{
+    gwr_str g = GWR_STR_LIT("application/grpc");
+    size_t i = 0;
+    while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t'))
+        i++;
+    if (v.len - i < g.len)
+        return 0;
+    gwr_str pre = { v.ptr + i, g.len };
+    if (!gwr_str__eq_ci(pre, g))
+        return 0;
+    i += g.len;
+    if (i < v.len && v.ptr[i] == '+') {
+        size_t start = ++i;
+        while (i < v.len && tchar(v.ptr[i]))
+            i++;
+        if (i == start)
+            return 0;
+    }
+    while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t'))
+        i++;
+    return i == v.len || v.ptr[i] == ';';
+}
+
+int
+gwr_dec__grpc_request(gwr_str method, const gwr_header *h, size_t nh,
+                      gwr_str path, gwr_str *svc, gwr_str *meth)
+{
+    /* §3.9: a gRPC call is a POST of "/{service}/{method}" with a gRPC
+     * content-type (docs/MATCHING.md "GRPCRoute"). The HTTP version is the
+     * host's business: the library sees no transport. */
+    gwr_str post = GWR_STR_LIT("POST"), ct = GWR_STR_LIT("content-type");
+    if (!gwr_str__eq(method, post))
+        return 0;
+    size_t found = 0, at = 0;
+    for (size_t i = 0; i < nh; i++) {
+        if (gwr_str__eq_ci(h[i].name, ct)) {
+            found++;
+            at = i;
+        }
+    }
+    /* Content-Type is a singleton field: a repeated one is malformed. */
+    if (found != 1 || !grpc_content_type(h[at].value))
+        return 0;
+    if (path.len < 4 || path.ptr[0] != '/')
+        return 0;
+    size_t slash = 0;
+    for (size_t i = 1; i < path.len; i++) {
+        if (path.ptr[i] != '/')
+            continue;
+        if (slash != 0)
+            return 0;
+        slash = i;
+    }
+    if (slash <= 1 || slash + 1 >= path.len)
+        return 0;
+    *svc = (gwr_str){ path.ptr + 1, slash - 1 };
+    *meth = (gwr_str){ path.ptr + slash + 1, path.len - slash - 1 };
+    return 1;
+}
+
 static gwr_str
 keep(gwr_buf *b, gwr_str s)
 {
@@ -182,13 +259,7 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     }
     d->port = r->port;
     d->grpc = 0;
-    for (size_t i = 0; i < nh; i++) {
-        gwr_str ct = GWR_STR_LIT("content-type"), g = GWR_STR_LIT("application/grpc");
-        if (gwr_str__eq_ci(h[i].name, ct) && h[i].value.len >= g.len) {
-            gwr_str pre = { h[i].value.ptr, g.len };
-            d->grpc = gwr_str__eq_ci(pre, g);
-        }
-    }
+    d->grpc_svc = d->grpc_meth = (gwr_str){ "", 0 };
     /* Host: port ignored, lowercased, one trailing dot dropped (§3.2).
      * No Host at all only matches hostname-less listeners and routes. */
     gwr_str host = { "", 0 };
@@ -205,11 +276,15 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     d->query = d->has_query ? query : (gwr_str){ "", 0 };
     if (t->flags & GWR_COMPILE_NO_NORMALIZATION) {
         d->path = path.len ? path : (gwr_str){ "/", 1 };
-        return GWR_OK;
+    } else {
+        rc = gwr_path__normalize(path, t->path_flags, d->pathbuf.ptr,
+                                 d->pathbuf.cap, &d->path);
+        if (rc != GWR_OK)
+            return GWR_E_INVAL;
     }
-    rc = gwr_path__normalize(path, t->path_flags, d->pathbuf.ptr,
-                             d->pathbuf.cap, &d->path);
-    return rc == GWR_OK ? GWR_OK : GWR_E_INVAL;
+    d->grpc = gwr_dec__grpc_request(d->method, h, nh, d->path, &d->grpc_svc,
+                                    &d->grpc_meth);
+    return GWR_OK;
 }
 
 void
@@ -291,6 +366,26 @@ uint64_t
 gwr_decision_seed(const gwr_decision *d)
 {
     return d ? d->seed : 0;
+}
+
+int
+gwr_decision_grpc(const gwr_decision *d)
+{
+    return d ? d->grpc : 0;
+}
+
+int
+gwr_decision_grpc_status(const gwr_decision *d)
+{
+    /* §3.8 / §3.9: no route is UNIMPLEMENTED; §5.1 / §5.2: a missing or
+     * invalid backend (the 500 of an HTTP request) is UNAVAILABLE. */
+    if (d == NULL || !d->grpc)
+        return 0;
+    if (d->result == GWR_RESULT_NO_ROUTE && d->status == 404)
+        return GWR_GRPC_UNIMPLEMENTED;
+    if (d->result == GWR_RESULT_RESPOND && d->status == 500)
+        return GWR_GRPC_UNAVAILABLE;
+    return 0;
 }
 
 gwr_str

@@ -3,10 +3,11 @@
  *
  * The hot path: pick the listener, walk the host buckets in precedence
  * order and, inside a bucket, the exact-path list, the regex list and the
- * PathPrefix lists from the longest request prefix down to "/". Every list
- * is pre-sorted, so the first entry whose predicates hold wins and the
- * walk stops there. Nothing here allocates: the decision's buffers were
- * sized by gwr_table_match() before the walk.
+ * PathPrefix lists from the longest request prefix down to "/" (for a gRPC
+ * call, the bucket's GRPCRoute classes first). Every list is pre-sorted,
+ * so the first entry whose predicates hold wins and the walk stops there.
+ * Nothing here allocates: the decision's buffers were sized by
+ * gwr_table_match() before the walk.
  */
 #include <string.h>
 
@@ -127,17 +128,29 @@ value_ok(gwr_decision *d, const tbl_vmatch *v, gwr_str got, int *ok)
     return GWR_OK;
 }
 
+static int
+grpc_side_ok(gwr_decision *d, uint32_t rank, gwr_str want,
+             const gwr_regex *re, gwr_str got)
+{
+    if (rank == TBL_GSIDE_NONE)
+        return 1;                 /* a missing side matches any (".+") */
+    if (rank == TBL_GSIDE_REGEX)
+        return gwr_regex__match(re, got, d->scratch) == 1;
+    return gwr_str__eq(want, got);
+}
+
 int
 gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
 {
     *ok = 0;
-    if (m->grpc && !d->grpc)
-        return GWR_OK;
-    /* §3.9: a service-only gRPC match wants the string prefix
-     * "/{service}/"; its element-wise PathPrefix equivalent would also
-     * take the bare "/{service}", one byte shorter. */
-    if (m->grpc && m->path_type == GWR_MATCH_PREFIX && d->path.len < m->path.len)
-        return GWR_OK;
+    if (m->grpc) {
+        /* §3.9: gRPC requests only; each given side of the method match
+         * tests its own component of "/service/method". */
+        if (!d->grpc || !grpc_side_ok(d, m->svc_rank, m->svc, m->svc_re,
+                                      d->grpc_svc) ||
+            !grpc_side_ok(d, m->meth_rank, m->meth, m->meth_re, d->grpc_meth))
+            return GWR_OK;
+    }
     if (m->method.len && !gwr_str__eq(m->method, d->method))
         return GWR_OK;
     for (size_t i = 0; i < m->n_headers; i++) {
@@ -176,11 +189,43 @@ first_ok(gwr_decision *d, const tbl_list *l)
     return NULL;
 }
 
+/* The GRPCRoute entries of a bucket for a gRPC request (§3.9): the
+ * classes in precedence order (lib/table_int.h), each list in precedence
+ * order, so the first entry whose predicates hold wins. Hash lookups for
+ * the Exact shapes; only the RegularExpression and match-all lists are
+ * walked. */
+static const tbl_match *
+search_grpc(gwr_decision *d, const tbl_bucket *b)
+{
+    const tbl_match *m = NULL;
+    if (b->g_full.slots != NULL)
+        m = first_ok(d, gwr_smap__get(&b->g_full, d->path));
+    if (m == NULL && b->g_svc.slots != NULL)
+        m = first_ok(d, gwr_smap__get(&b->g_svc, d->grpc_svc));
+    if (m == NULL)
+        m = first_ok(d, &b->g_re_svc);
+    if (m == NULL && b->g_meth.slots != NULL)
+        m = first_ok(d, gwr_smap__get(&b->g_meth, d->grpc_meth));
+    if (m == NULL)
+        m = first_ok(d, &b->g_re_meth);
+    if (m == NULL)
+        m = first_ok(d, &b->g_any);
+    return m;
+}
+
 static const tbl_match *
 search_bucket(gwr_decision *d, const tbl_bucket *b)
 {
     if (b == NULL)
         return NULL;
+    /* At equal hostname specificity a GRPCRoute candidate beats an
+     * HTTPRoute one (only possible where the §2.3 conflict rule does not
+     * apply: the implicit listener; docs/MATCHING.md). */
+    if (d->grpc) {
+        const tbl_match *g = search_grpc(d, b);
+        if (g != NULL)
+            return g;
+    }
     gwr_str path = d->path;
     const tbl_match *m = first_ok(d, gwr_smap__get(&b->exact, path));
     if (m != NULL)

@@ -22,11 +22,12 @@ enum {
     REF_PATH_PREFIX,          /* §3.3 PathPrefix */
     REF_PATH_REGEX,           /* §3.3 RegularExpression */
     REF_GRPC_ANY,             /* §3.9: no method object: every gRPC call */
-    REF_GRPC_FULL,            /* service + method, Exact: "/svc/method" */
-    REF_GRPC_SERVICE,         /* service only, Exact: starts with "/svc/" */
-    REF_GRPC_PARTS            /* method-only Exact, or RegularExpression:
-                                 each side tested on its own component */
+    REF_GRPC_PARTS            /* a method match: each given side tested on
+                                 its own component of "/svc/method" */
 };
+
+/* §3.9 side ranks: Exact > RegularExpression > absent (DECISIONS.md). */
+enum { REF_SIDE_NONE = 0, REF_SIDE_REGEX, REF_SIDE_EXACT };
 
 typedef struct ref_match {
     const gwr_route *route;
@@ -40,6 +41,7 @@ typedef struct ref_match {
     uint32_t svc_type;            /* REF_GRPC_PARTS: EXACT or REGEX */
     gwr_str svc, method;          /* REF_GRPC_PARTS; empty = any */
     const gwr_regex *svc_re, *method_re;
+    int svc_rank, method_rank;    /* REF_SIDE_*: §3.9 precedence */
     const gwr_regex **hdr_re;     /* per header; NULL entry for Exact */
     const gwr_regex **query_re;
     /* Precedence inputs (§3.8 rules 2-6). */
@@ -152,46 +154,42 @@ concat(gwr_refmatch *rm, const char *a, gwr_str b, const char *c, gwr_str d,
     return GWR_OK;
 }
 
-/* §3.9 / GEP-1016: what a gRPC method match tests, and its path
- * equivalent for precedence (docs/MATCHING.md "Precedence"). */
+/* §3.9: what a gRPC method match tests and how it ranks; the path
+ * equivalent (GEP-1016) is only shown by explain. */
 static int
 prep_grpc(gwr_refmatch *rm, const gwr_route_match *g, ref_match *m)
 {
     gwr_str none = { "", 0 };
-    if (g == NULL || !g->has_grpc_method) {
+    if (g == NULL || !g->has_grpc_method ||
+        (g->grpc_service.len == 0 && g->grpc_method.len == 0)) {
         m->test = REF_GRPC_ANY;
         m->rank_type = GWR_MATCH_PREFIX;
         m->rank_path = gwr_str__from_cstr("/");
-        return GWR_OK;
-    }
-    if (g->grpc_type == GWR_MATCH_EXACT && g->grpc_service.len &&
-        g->grpc_method.len) {
-        m->test = REF_GRPC_FULL;
-        TRY(concat(rm, "/", g->grpc_service, "/", g->grpc_method, "", &m->value));
-        m->rank_type = GWR_MATCH_EXACT;
-        m->rank_path = m->value;
-        return GWR_OK;
-    }
-    if (g->grpc_type == GWR_MATCH_EXACT && g->grpc_service.len) {
-        m->test = REF_GRPC_SERVICE;
-        TRY(concat(rm, "/", g->grpc_service, "/", none, "", &m->value));
-        m->rank_type = GWR_MATCH_PREFIX;
-        m->rank_path = m->value;
         return GWR_OK;
     }
     m->test = REF_GRPC_PARTS;
     m->svc_type = g->grpc_type;
     m->svc = g->grpc_service;
     m->method = g->grpc_method;
+    int given = g->grpc_type == GWR_MATCH_REGEX ? REF_SIDE_REGEX : REF_SIDE_EXACT;
+    m->svc_rank = m->svc.len ? given : REF_SIDE_NONE;
+    m->method_rank = m->method.len ? given : REF_SIDE_NONE;
     if (g->grpc_type == GWR_MATCH_REGEX && g->grpc_service.len)
         TRY(add_regex(rm, g->grpc_service, &m->svc_re));
     if (g->grpc_type == GWR_MATCH_REGEX && g->grpc_method.len)
         TRY(add_regex(rm, g->grpc_method, &m->method_re));
+    if (given == REF_SIDE_EXACT && m->svc.len && m->method.len) {
+        m->rank_type = GWR_MATCH_EXACT;
+        return concat(rm, "/", m->svc, "/", m->method, "", &m->rank_path);
+    }
+    if (given == REF_SIDE_EXACT && m->svc.len) {
+        m->rank_type = GWR_MATCH_PREFIX;
+        return concat(rm, "/", m->svc, "/", none, "", &m->rank_path);
+    }
     m->rank_type = GWR_MATCH_REGEX;
     gwr_str any = GWR_STR_LIT("*");
-    return concat(rm, "/", g->grpc_service.len ? g->grpc_service : any, "/",
-                  g->grpc_method.len ? g->grpc_method : any, "",
-                  &m->rank_path);
+    return concat(rm, "/", m->svc.len ? m->svc : any, "/",
+                  m->method.len ? m->method : any, "", &m->rank_path);
 }
 
 static int
@@ -284,6 +282,13 @@ tm_add_bucket(tm_index *ix, const tbl_bucket *b, size_t *n)
     tm_add_list(ix, &b->regex, n);
     for (size_t i = 0; b->prefix.slots && i <= b->prefix.mask; i++)
         tm_add_list(ix, b->prefix.slots[i].value, n);
+    const gwr_smap *maps[] = { &b->g_full, &b->g_svc, &b->g_meth };
+    for (size_t k = 0; k < GWR_ARRAY_LEN(maps); k++)
+        for (size_t i = 0; maps[k]->slots && i <= maps[k]->mask; i++)
+            tm_add_list(ix, maps[k]->slots[i].value, n);
+    tm_add_list(ix, &b->g_re_svc, n);
+    tm_add_list(ix, &b->g_re_meth, n);
+    tm_add_list(ix, &b->g_any, n);
 }
 
 static int
@@ -644,7 +649,6 @@ path_ok(const ref_match *m, gwr_decision *d)
     gwr_str p = d->path, svc, method;
     switch (m->test) {
     case REF_PATH_EXACT:
-    case REF_GRPC_FULL:
         return gwr_path__exact_match(m->value, p);
     case REF_PATH_PREFIX:
         return gwr_path__prefix_match(m->value, p);
@@ -652,8 +656,6 @@ path_ok(const ref_match *m, gwr_decision *d)
         return regex_ok(m->re, p, d);
     case REF_GRPC_ANY:
         return 1;
-    case REF_GRPC_SERVICE:
-        return gwr_str__starts_with(p, m->value);   /* "/svc/" */
     default:
         return grpc_split(p, &svc, &method) &&
                grpc_side_ok(m->svc_type, m->svc, m->svc_re, svc, d) &&
@@ -800,18 +802,40 @@ cmp_ns_name(const gwr_route *a, const gwr_route *b)
 
 #define WINS(k, a_wins) do { *key = (k); return (a_wins) ? -1 : 1; } while (0)
 
+static int tail(const ref_match *ma, const ref_match *mb, int *key);
+
 /* < 0 when a wins, > 0 when b wins; *key = the rule that decided. */
 static int
 precedence(const ref_cand *a, const ref_cand *b, int *key)
 {
     const ref_match *ma = a->m, *mb = b->m;
-    const gwr_route *ra = ma->route, *rb = mb->route;
     /* 1. hostname: a matching non-wildcard name with more characters,
      *    then a matching hostname with more characters. */
     if (a->exact_len != b->exact_len)
         WINS(GWR_REFKEY_HOSTNAME, a->exact_len > b->exact_len);
     if (a->host_len != b->host_len)
         WINS(GWR_REFKEY_HOSTNAME, a->host_len > b->host_len);
+    /* The kinds are never merged (§2.3); where they meet anyway (the
+     * implicit listener has no conflict rule), a GRPCRoute candidate,
+     * which only takes gRPC calls, goes first (docs/MATCHING.md). */
+    if (ma->grpc != mb->grpc)
+        WINS(GWR_REFKEY_KIND, ma->grpc);
+    if (ma->grpc) {
+        /* §3.9: characters in the matching service, then method; per
+         * side Exact > RegularExpression > absent, then characters as
+         * written (docs/DECISIONS.md). */
+        if (ma->svc_rank != mb->svc_rank)
+            WINS(GWR_REFKEY_GRPC_SERVICE, ma->svc_rank > mb->svc_rank);
+        if (ma->svc.len != mb->svc.len)
+            WINS(GWR_REFKEY_GRPC_SERVICE, ma->svc.len > mb->svc.len);
+        if (ma->method_rank != mb->method_rank)
+            WINS(GWR_REFKEY_GRPC_METHOD, ma->method_rank > mb->method_rank);
+        if (ma->method.len != mb->method.len)
+            WINS(GWR_REFKEY_GRPC_METHOD, ma->method.len > mb->method.len);
+        if (ma->n_headers != mb->n_headers)
+            WINS(GWR_REFKEY_HEADERS, ma->n_headers > mb->n_headers);
+        return tail(ma, mb, key);
+    }
     /* 2. Exact beats any other path type. */
     if (path_rank(ma->rank_type) != path_rank(mb->rank_type))
         WINS(GWR_REFKEY_PATH_TYPE,
@@ -829,6 +853,15 @@ precedence(const ref_cand *a, const ref_cand *b, int *key)
     /* 6. more query param matches. */
     if (ma->n_query != mb->n_query)
         WINS(GWR_REFKEY_QUERY, ma->n_query > mb->n_query);
+    return tail(ma, mb, key);
+}
+
+/* §3.8 rules 7-9 (the last four keys of §3.9 too), for two candidates of
+ * one kind. */
+static int
+tail(const ref_match *ma, const ref_match *mb, int *key)
+{
+    const gwr_route *ra = ma->route, *rb = mb->route;
     if (ra != rb) {
         /* 7. older creationTimestamp; none = newer than any. */
         if (ra->meta.has_creation != rb->meta.has_creation)
@@ -841,8 +874,6 @@ precedence(const ref_cand *a, const ref_cand *b, int *key)
         int c = cmp_ns_name(ra, rb);
         if (c != 0)
             WINS(GWR_REFKEY_NAME, c < 0);
-        if (ra->meta.kind != rb->meta.kind)
-            WINS(GWR_REFKEY_KIND, ra->meta.kind < rb->meta.kind);
     }
     /* 9. the first rule in list order, then the first match. */
     if (ma->rule_index != mb->rule_index)
@@ -865,7 +896,9 @@ gwr_refkey__name(int key)
     case GWR_REFKEY_QUERY: return "more query param matches";
     case GWR_REFKEY_CREATION: return "older creationTimestamp";
     case GWR_REFKEY_NAME: return "namespace/name order";
-    case GWR_REFKEY_KIND: return "route kind";
+    case GWR_REFKEY_KIND: return "GRPCRoute before HTTPRoute";
+    case GWR_REFKEY_GRPC_SERVICE: return "gRPC service match";
+    case GWR_REFKEY_GRPC_METHOD: return "gRPC method match";
     case GWR_REFKEY_RULE: return "rule order";
     case GWR_REFKEY_MATCH: return "match order";
     default: return "";

@@ -58,6 +58,10 @@ int gwr_refmatch__match(const gwr_refmatch *rm, const gwr_request *req,
 typedef enum gwr_refkey {
     GWR_REFKEY_NONE = 0,      /* the winner / identical keys */
     GWR_REFKEY_HOSTNAME,      /* rule 1: hostname specificity */
+    GWR_REFKEY_KIND,          /* equal hostname: GRPCRoute before HTTPRoute
+                                 (implicit listener only) */
+    GWR_REFKEY_GRPC_SERVICE,  /* §3.9: the service side (rank, characters) */
+    GWR_REFKEY_GRPC_METHOD,   /* §3.9: the method side (rank, characters) */
     GWR_REFKEY_PATH_TYPE,     /* rule 2: Exact > RegularExpression > PathPrefix */
     GWR_REFKEY_PATH_LENGTH,   /* rule 3: more characters in the path value */
     GWR_REFKEY_METHOD,        /* rule 4 */
@@ -65,7 +69,6 @@ typedef enum gwr_refkey {
     GWR_REFKEY_QUERY,         /* rule 6 */
     GWR_REFKEY_CREATION,      /* rule 7: older creationTimestamp */
     GWR_REFKEY_NAME,          /* rule 8: "{namespace}/{name}" */
-    GWR_REFKEY_KIND,          /* same ns/name, HTTPRoute before GRPCRoute */
     GWR_REFKEY_RULE,          /* rule 9: rule order */
     GWR_REFKEY_MATCH          /* then match order */
 } gwr_refkey;
@@ -82,10 +85,12 @@ typedef struct gwr_refcand {
     gwr_str hostname;         /* the effective hostname that ranked it;
                                  "" = every host */
     uint32_t path_type;       /* gwr_match_type ranked by rule 2 (gRPC:
-                                 of the path equivalent, GEP-1016) */
+                                 of the path equivalent, GEP-1016, shown
+                                 only: GRPCRoutes rank by §3.9) */
     gwr_str path;             /* the value ranked by rule 3 (gRPC: the
-                                 path equivalent; regexes are shown as
-                                 written and not ranked by length) */
+                                 path equivalent "/svc/method", "/svc/",
+                                 "/" or with "*" for an absent side;
+                                 regexes are shown as written) */
     int lost_on;              /* gwr_refkey: why it lost to the winner */
 } gwr_refcand;
 

@@ -93,22 +93,11 @@ cmp_ns_name(const tbl_route *a, const tbl_route *b)
     return (na > nb) - (na < nb);
 }
 
-int
-gwr_table__cmp_match(const tbl_match *a, const tbl_match *b)
+/* The common tail of both orders: older route, "{namespace}/{name}",
+ * kind (same namespace/name: HTTPRoute first), rule order, match order. */
+static int
+cmp_tail(const tbl_match *a, const tbl_match *b)
 {
-    int ca = path_class(a->path_type), cb = path_class(b->path_type);
-    if (ca != cb)
-        return ca - cb;
-    /* More characters first; regexes are not ranked by length. */
-    if (ca != 1 && a->path.len != b->path.len)
-        return a->path.len > b->path.len ? -1 : 1;
-    int ma = a->method.len != 0, mb = b->method.len != 0;
-    if (ma != mb)
-        return mb - ma;
-    if (a->n_headers != b->n_headers)
-        return a->n_headers > b->n_headers ? -1 : 1;
-    if (a->n_query != b->n_query)
-        return a->n_query > b->n_query ? -1 : 1;
     const tbl_route *ra = a->rule->route, *rb = b->rule->route;
     if (ra != rb) {
         /* Older first; no creationTimestamp = newer than any. */
@@ -125,6 +114,46 @@ gwr_table__cmp_match(const tbl_match *a, const tbl_match *b)
     if (a->rule->index != b->rule->index)
         return a->rule->index < b->rule->index ? -1 : 1;
     return (a->index > b->index) - (a->index < b->index);
+}
+
+int
+gwr_table__cmp_match(const tbl_match *a, const tbl_match *b)
+{
+    int ca = path_class(a->path_type), cb = path_class(b->path_type);
+    if (ca != cb)
+        return ca - cb;
+    /* More characters first; regexes are not ranked by length. */
+    if (ca != 1 && a->path.len != b->path.len)
+        return a->path.len > b->path.len ? -1 : 1;
+    int ma = a->method.len != 0, mb = b->method.len != 0;
+    if (ma != mb)
+        return mb - ma;
+    if (a->n_headers != b->n_headers)
+        return a->n_headers > b->n_headers ? -1 : 1;
+    if (a->n_query != b->n_query)
+        return a->n_query > b->n_query ? -1 : 1;
+    return cmp_tail(a, b);
+}
+
+int
+gwr_table__cmp_grpc(const tbl_match *a, const tbl_match *b)
+{
+    /* §3.9: characters in the matching service, then in the matching
+     * method. An Exact side beats a RegularExpression side beats an
+     * absent one; two sides of one rank compare their characters as
+     * written (two matching Exact sides are equal; regex patterns: the
+     * longer one first) (docs/DECISIONS.md). */
+    if (a->svc_rank != b->svc_rank)
+        return a->svc_rank > b->svc_rank ? -1 : 1;
+    if (a->svc.len != b->svc.len)
+        return a->svc.len > b->svc.len ? -1 : 1;
+    if (a->meth_rank != b->meth_rank)
+        return a->meth_rank > b->meth_rank ? -1 : 1;
+    if (a->meth.len != b->meth.len)
+        return a->meth.len > b->meth.len ? -1 : 1;
+    if (a->n_headers != b->n_headers)
+        return a->n_headers > b->n_headers ? -1 : 1;
+    return cmp_tail(a, b);
 }
 
 gwr_table *

@@ -17,6 +17,8 @@
  * precedence order and split by path type: an exact-path hash map, the
  * regex list, and a PathPrefix hash map keyed by the prefix without its
  * trailing '/', probed from the longest request path prefix down to "/".
+ * GRPCRoute entries (§3.9) have their own structures in the bucket, one
+ * per TBL_C_G_* class, searched first and only for gRPC calls.
  */
 #ifndef GWR_TABLE_INT_H
 #define GWR_TABLE_INT_H
@@ -124,15 +126,45 @@ typedef struct tbl_vmatch {   /* header or query param predicate */
     const gwr_regex *re;
 } tbl_vmatch;
 
+/* Index classes of a (rule, match) inside a bucket. HTTPRoute matches by
+ * path type; GRPCRoute matches (§3.9) by which sides of the method match
+ * are given and how: the GRPC classes are listed in precedence order
+ * (service Exact > RegularExpression > absent, then the same for the
+ * method), so a gRPC request walks them in this order and the first class
+ * that yields a candidate decides. */
+enum {
+    TBL_C_EXACT = 0,          /* HTTP Exact: path -> list */
+    TBL_C_REGEX,              /* HTTP RegularExpression: one list */
+    TBL_C_PREFIX,             /* HTTP PathPrefix: key -> list */
+    TBL_C_G_FULL,             /* gRPC Exact service + method: "/s/m" -> list */
+    TBL_C_G_SVC,              /* gRPC Exact service only: "s" -> list */
+    TBL_C_G_RE_SVC,           /* gRPC RegularExpression with a service */
+    TBL_C_G_METH,             /* gRPC Exact method only: "m" -> list */
+    TBL_C_G_RE_METH,          /* gRPC RegularExpression, method only */
+    TBL_C_G_ANY,              /* gRPC without a method match */
+    TBL_C_COUNT
+};
+
+/* gRPC side ranks (§3.9 "characters in the matching service / method"):
+ * an Exact side beats a RegularExpression side beats an absent one
+ * (docs/DECISIONS.md). */
+enum { TBL_GSIDE_NONE = 0, TBL_GSIDE_REGEX = 1, TBL_GSIDE_EXACT = 2 };
+
 typedef struct tbl_match {
     const tbl_rule *rule;
     uint32_t index;           /* in rules[].matches */
-    uint32_t path_type;       /* gwr_match_type */
+    uint32_t cls;             /* TBL_C_* */
+    uint32_t path_type;       /* gwr_match_type (gRPC: of the path
+                                 equivalent, GEP-1016; display only) */
     gwr_str path;             /* as written (gRPC: the equivalent path) */
     gwr_str key;              /* exact: path; prefix: path minus one
-                                 trailing '/' ("/" gives "") */
-    const gwr_regex *re;      /* REGEX */
-    int grpc;                 /* only gRPC requests */
+                                 trailing '/' ("/" gives ""); gRPC: the
+                                 hash key of the class ("/s/m", "s", "m") */
+    const gwr_regex *re;      /* HTTP REGEX */
+    int grpc;                 /* a GRPCRoute match: only gRPC requests */
+    uint32_t svc_rank, meth_rank;     /* TBL_GSIDE_* */
+    gwr_str svc, meth;        /* as written; empty when absent */
+    const gwr_regex *svc_re, *meth_re;        /* RegularExpression sides */
     gwr_str method;           /* empty = any */
     tbl_vmatch *headers;
     size_t n_headers;
@@ -152,6 +184,13 @@ typedef struct tbl_bucket {
     gwr_smap exact;           /* path -> tbl_list */
     tbl_list regex;
     gwr_smap prefix;          /* key -> tbl_list */
+    /* GRPCRoute entries, one structure per TBL_C_G_* class. */
+    gwr_smap g_full;          /* "/service/method" -> tbl_list */
+    gwr_smap g_svc;           /* "service" -> tbl_list */
+    tbl_list g_re_svc;
+    gwr_smap g_meth;          /* "method" -> tbl_list */
+    tbl_list g_re_meth;
+    tbl_list g_any;
     size_t n_entries;
 } tbl_bucket;
 
@@ -183,6 +222,10 @@ struct gwr_table {
 /* Precedence order below hostname specificity (§3.8 rules 2-9 plus the
  * match index): < 0 when a wins. */
 int gwr_table__cmp_match(const tbl_match *a, const tbl_match *b);
+/* The GRPCRoute order below hostname specificity (§3.9): service (rank,
+ * then characters as written), method (same), more header matches, older
+ * route, "{namespace}/{name}", rule order, match order. < 0 when a wins. */
+int gwr_table__cmp_grpc(const tbl_match *a, const tbl_match *b);
 
 /* ---- the decision ------------------------------------------------------- */
 
@@ -222,7 +265,8 @@ struct gwr_decision {
     /* The request, as seen by the matcher (views into reqbuf). */
     gwr_str method, scheme, host_raw, host, path, query;
     int has_query;
-    int grpc;
+    int grpc;                 /* recognised as gRPC (gwr_dec__intake) */
+    gwr_str grpc_svc, grpc_meth;      /* its "/service/method" parts */
     uint32_t port;
     dec_vec req_headers;      /* gwr_header */
     /* Upstream request. */
@@ -255,6 +299,14 @@ void gwr_dec__reset(gwr_decision *d);
  * request answers 400), GWR_E_CALLBACK, GWR_E_NOMEM. Shared by
  * gwr_table_match() and the reference matcher (lib/refmatch.c). */
 int gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d);
+
+/* §3.9 recognition: 1 when (method, headers, normalized path) is a gRPC
+ * call (POST, one Content-Type application/grpc[+subtype][;params],
+ * path "/service/method" with both parts non-empty and no other '/');
+ * then *svc and *meth view the two parts of path. Shared with the
+ * reference matcher. */
+int gwr_dec__grpc_request(gwr_str method, const gwr_header *h, size_t nh,
+                          gwr_str path, gwr_str *svc, gwr_str *meth);
 
 /* Request header lookup for predicates: the value of `name`, repeated
  * fields comma-joined (","). 1 found, 0 absent, GWR_E_NOMEM. */

@@ -123,8 +123,8 @@ static const char *const hvalues[] = { "prod", "dev", "a,b", "a" };
 static const char *const hregex[] = { "pr.*", "a(,b)?", "[a-z]+" };
 static const char *const qnames[] = { "q", "Q", "page" };
 static const char *const qvalues[] = { "1", "2", "x", "a%20b" };
-static const char *const services[] = { "pkg.Svc", "pkg.Other" };
-static const char *const gmethods[] = { "Get", "List" };
+static const char *const services[] = { "pkg.Svc", "pkg.Other", "pkg.v1.Svc" };
+static const char *const gmethods[] = { "Get", "List", "Lst" };
 static const char *const namespaces[] = { "ns-a", "ns-b", "ns-c" };
 static const char *const times[] = {
     "2020-01-01T00:00:00Z", "2021-06-01T12:00:00Z", "2020-01-01T00:00:00Z",
@@ -241,6 +241,17 @@ gen_http_match(rng *r, sb *y, targets *t, int *n_prefix)
     sbf(y, "}\n");
 }
 
+static const char *const svc_regexes[] = {
+    "pkg[.][A-Z][a-z]+", "pkg[.]Svc", ".*", "pkg\\..+", "[a-z]+[.]Other",
+};
+static const char *const meth_regexes[] = {
+    "(Get|Li)[a-z]*", "Get", "L.*", ".+", "[A-Z][a-z]{2}",
+};
+
+/* One GRPCRouteMatch (§3.9): every shape of the method match (Exact
+ * service + method, service only, method only; RegularExpression with
+ * either or both sides, sides of different lengths, an explicitly empty
+ * side), headers only, with or without header matches. */
 static void
 gen_grpc_match(rng *r, sb *y, targets *t)
 {
@@ -248,29 +259,44 @@ gen_grpc_match(rng *r, sb *y, targets *t)
     unsigned k = (unsigned)below(r, 100);
     const char *svc = PICK(r, services), *m = PICK(r, gmethods);
     char p[64];
-    if (k < 35) {
+    if (k < 25) {
         sbf(y, "method: {service: %s, method: %s}", svc, m);
         snprintf(p, sizeof(p), "/%s/%s", svc, m);
         add_path(t, p);
-    } else if (k < 55) {
-        sbf(y, "method: {service: %s}", svc);
+    } else if (k < 40) {
+        sbf(y, "method: {%sservice: %s}", chance(r, 30) ? "type: Exact, " : "",
+            svc);
         snprintf(p, sizeof(p), "/%s", svc);
         add_path(t, p);
-    } else if (k < 70) {
+    } else if (k < 52) {
         sbf(y, "method: {method: %s}", m);
-    } else if (k < 82) {
-        if (chance(r, 50))
-            sbf(y, "method: {type: RegularExpression, service: 'pkg[.][A-Z][a-z]+'}");
-        else
-            sbf(y, "method: {type: RegularExpression, service: '%s', method: '(Get|Li)[a-z]*'}",
-                svc);
-    } else {
+    } else if (k < 60) {
+        sbf(y, "method: {type: RegularExpression, service: '%s'}",
+            PICK(r, svc_regexes));
+    } else if (k < 68) {
+        sbf(y, "method: {type: RegularExpression, method: '%s'}",
+            PICK(r, meth_regexes));
+    } else if (k < 78) {
+        sbf(y, "method: {type: RegularExpression, service: '%s', method: '%s'}",
+            chance(r, 50) ? svc : PICK(r, svc_regexes), PICK(r, meth_regexes));
+    } else if (k < 81) {
+        /* An explicitly empty side matches like an absent one. */
+        sbf(y, "method: {type: RegularExpression, service: '%s', method: ''}",
+            PICK(r, svc_regexes));
+    } else if (k < 86) {
         sbf(y, "headers: [{name: %s, value: '%s'}]", PICK(r, hnames),
             PICK(r, hvalues));
         sbf(y, "}\n");
         return;
+    } else {
+        /* Two header matches (or none at all): every gRPC call. */
+        if (chance(r, 50))
+            sbf(y, "headers: [{name: x-env, value: '%s'}, {name: x-team,"
+                " value: '%s'}]", PICK(r, hvalues), PICK(r, hvalues));
+        sbf(y, "}\n");
+        return;
     }
-    gen_headers(r, y, 1);
+    gen_headers(r, y, 2);
     sbf(y, "}\n");
 }
 
@@ -297,7 +323,7 @@ static void
 gen_route(rng *r, sb *y, targets *t, size_t idx, int have_gw,
           const char *sections[], size_t n_sections)
 {
-    int grpc = chance(r, 20);
+    int grpc = chance(r, 30);
     const char *ns = PICK(r, namespaces);
     sbf(y, "---\napiVersion: gateway.networking.k8s.io/v1\nkind: %s\n",
         grpc ? "GRPCRoute" : "HTTPRoute");
@@ -479,7 +505,7 @@ static void
 gen_request(rng *r, const targets *t, greq *q)
 {
     memset(q, 0, sizeof(*q));
-    int grpc = chance(r, 20);
+    int grpc = chance(r, 30);
     snprintf(q->method, sizeof(q->method), "%s", grpc ? "POST" : PICK(r, methods));
     char hb[96];
     unsigned hk = (unsigned)below(r, 100);
@@ -507,6 +533,9 @@ gen_request(rng *r, const targets *t, greq *q)
             snprintf(path, sizeof(path), "/%s", PICK(r, services));
         if (chance(r, 5))
             snprintf(path, sizeof(path), "/%s/", PICK(r, services));
+        if (chance(r, 5))
+            snprintf(path, sizeof(path), "/%s/%s/x", PICK(r, services),
+                     PICK(r, gmethods));
     } else if (pk < 75 && t->n_paths > 0) {
         snprintf(path, sizeof(path), "%s", t->paths[below(r, t->n_paths)]);
         size_t len = strlen(path);
@@ -529,9 +558,17 @@ gen_request(rng *r, const targets *t, greq *q)
     for (size_t i = 0; i < nq; i++)
         len += (size_t)snprintf(q->target + len, sizeof(q->target) - len, "%c%s=%s",
                                 i ? '&' : '?', PICK(r, qnames), PICK(r, qvalues));
-    if (grpc)
+    if (grpc) {
+        static const char *const cts[] = {
+            "application/grpc", "application/grpc", "application/grpc+proto",
+            "application/grpc;charset=utf-8", "application/grpc-web",
+            "Application/GRPC", "application/json",
+        };
         set_header(q, chance(r, 80) ? "content-type" : "Content-Type",
-                   chance(r, 80) ? "application/grpc" : "application/grpc+proto");
+                   PICK(r, cts));
+        if (chance(r, 5))
+            snprintf(q->method, sizeof(q->method), "GET");
+    }
     size_t nh = below(r, 4);
     for (size_t i = 0; i < nh; i++) {
         const char *name = PICK(r, hnames);
@@ -585,6 +622,8 @@ same(const gwr_decision *a, const gwr_decision *b)
     const gwr_backend *ba = gwr_decision_backend(a), *bb = gwr_decision_backend(b);
     return gwr_decision_result(a) == gwr_decision_result(b) &&
            gwr_decision_status(a) == gwr_decision_status(b) &&
+           gwr_decision_grpc(a) == gwr_decision_grpc(b) &&
+           gwr_decision_grpc_status(a) == gwr_decision_grpc_status(b) &&
            str_eq(gwr_decision_route_kind(a), gwr_decision_route_kind(b)) &&
            str_eq(gwr_decision_route_namespace(a), gwr_decision_route_namespace(b)) &&
            str_eq(gwr_decision_route_name(a), gwr_decision_route_name(b)) &&

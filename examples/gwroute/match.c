@@ -135,6 +135,11 @@ print_decision(FILE *o, const gwr_decision *d, const char *id, size_t id_len)
     uint32_t res = gwr_decision_result(d);
     fprintf(o, "\"result\":\"%s\",\"status\":%d,", result_names[res & 3],
             gwr_decision_status(d));
+    /* Extension: a gRPC call the gateway answers itself gets its
+     * grpc-status (docs/CLI.md); absent otherwise. */
+    int gs = gwr_decision_grpc_status(d);
+    if (gs != 0)
+        fprintf(o, "\"grpc_status\":%d,", gs);
     fputs("\"route\":", o);
     if (gwr_decision_rule_index(d) >= 0) {
         fputs("{\"kind\":", o);

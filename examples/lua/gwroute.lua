@@ -173,6 +173,8 @@ int gwr_table_match(const gwr_table *table, const gwr_request *req,
                     gwr_decision *d);
 uint32_t gwr_decision_result(const gwr_decision *d);
 int gwr_decision_status(const gwr_decision *d);
+int gwr_decision_grpc(const gwr_decision *d);
+int gwr_decision_grpc_status(const gwr_decision *d);
 uint64_t gwr_decision_seed(const gwr_decision *d);
 gwr_str gwr_decision_route_kind(const gwr_decision *d);
 gwr_str gwr_decision_route_namespace(const gwr_decision *d);
@@ -651,7 +653,9 @@ end
 local function read_decision(d, id)
     local res = RESULTS[tonumber(C.gwr_decision_result(d))] or "no_route"
     local dec = { result = res, status = C.gwr_decision_status(d),
-                  seed = C.gwr_decision_seed(d), id = id }
+                  seed = C.gwr_decision_seed(d), id = id,
+                  grpc = C.gwr_decision_grpc(d) ~= 0,
+                  grpc_status = C.gwr_decision_grpc_status(d) }
     local idx = C.gwr_decision_rule_index(d)
     if idx >= 0 then
         dec.route = { kind = s(C.gwr_decision_route_kind(d)),
@@ -845,6 +849,9 @@ function M.decision_json(d)
     local function add(x) o[#o + 1] = x end
     if d.id ~= nil then add('"id":' .. jstr(tostring(d.id)) .. ",") end
     add(string.format('"result":"%s","status":%d,', d.result, d.status))
+    if d.grpc_status and d.grpc_status ~= 0 then
+        add(string.format('"grpc_status":%d,', d.grpc_status))
+    end
     if d.route then
         add('"route":{"kind":' .. jstr(d.route.kind) .. ',"namespace":'
             .. jstr(d.route.namespace) .. ',"name":' .. jstr(d.route.name)

@@ -299,6 +299,8 @@ _PROTOTYPES = {
     "gwr_table_match": (_I, [_P, ctypes.POINTER(_Request), _P]),
     "gwr_decision_result": (_U32, [_P]),
     "gwr_decision_status": (_I, [_P]),
+    "gwr_decision_grpc": (_I, [_P]),
+    "gwr_decision_grpc_status": (_I, [_P]),
     "gwr_decision_seed": (_U64, [_P]),
     "gwr_decision_route_kind": (_Str, [_P]),
     "gwr_decision_route_namespace": (_Str, [_P]),
@@ -713,6 +715,8 @@ class Decision:
     retry: Optional[Retry]
     extensions: List[ExtensionRef]
     id: Optional[str] = None
+    grpc: bool = False
+    grpc_status: int = 0
 
     def to_dict(self) -> dict:
         """The object `gwroute match` prints for this decision."""
@@ -721,6 +725,8 @@ class Decision:
             d["id"] = self.id
         d["result"] = self.result.label
         d["status"] = self.status
+        if self.grpc_status:
+            d["grpc_status"] = self.grpc_status
         d["route"] = None if self.route is None else {
             "kind": self.route.kind, "namespace": self.route.namespace,
             "name": self.route.name}
@@ -846,7 +852,9 @@ def _read_decision(lib: _Lib, d: int, rid: Optional[str]) -> Decision:
         response_headers=ResponseHeaders(*lists), mirrors=mirrors,
         timeouts=Timeouts(_opt_ms(lib.decision_timeout_ms(d)),
                           _opt_ms(lib.decision_backend_timeout_ms(d))),
-        retry=retry, extensions=exts, id=rid)
+        retry=retry, extensions=exts, id=rid,
+        grpc=bool(lib.decision_grpc(d)),
+        grpc_status=lib.decision_grpc_status(d))
 
 
 # ---- requests --------------------------------------------------------------------

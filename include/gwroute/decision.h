@@ -118,6 +118,50 @@ uint32_t gwr_decision_result(const gwr_decision *d);
 GWR_API
 int gwr_decision_status(const gwr_decision *d);
 
+/** gRPC status codes the gateway answers with itself
+ *  (gwr_decision_grpc_status()); the numbers are gRPC's own. */
+typedef enum gwr_grpc_code {
+    GWR_GRPC_NONE = 0,           /**< not a gRPC answer (OK is also 0) */
+    GWR_GRPC_UNIMPLEMENTED = 12, /**< no route took the call */
+    GWR_GRPC_UNAVAILABLE = 14    /**< the rule has no usable backend */
+} gwr_grpc_code;
+
+/**
+ * Whether the request was recognised as a gRPC call (spec §3.9): method
+ * @c POST, exactly one @c Content-Type field whose media type is
+ * @c application/grpc or @c application/grpc+SUBTYPE (case-insensitive,
+ * parameters after @c ; allowed; @c application/grpc-web is not gRPC), and
+ * a normalized path @c /SERVICE/METHOD with both parts non-empty and no
+ * further @c / . Only such requests can match a GRPCRoute. The HTTP
+ * version is not looked at (the host owns the transport).
+ * @param[in] d the decision; may be NULL.
+ * @return 1 when the last matched request was a gRPC call; 0 otherwise,
+ *         also for a NULL or never-matched decision and for a request
+ *         answered 400 (a rejected Host or path).
+ * @since 1.0
+ */
+GWR_API
+int gwr_decision_grpc(const gwr_decision *d);
+
+/**
+ * The gRPC status the gateway answers a gRPC call with when it answers
+ * itself (docs/MATCHING.md "GRPCRoute"): the host should then send a
+ * trailers-only response, HTTP status 200, @c content-type
+ * @c application/grpc and @c grpc-status set to this code, instead of
+ * gwr_decision_status().
+ * @param[in] d the decision; may be NULL.
+ * @return GWR_GRPC_UNIMPLEMENTED (12) for a gRPC call that matched no
+ *         route (status 404); GWR_GRPC_UNAVAILABLE (14) for one whose rule
+ *         has no usable backend (status 500: no backendRefs, every weight
+ *         0, or the chosen backendRef invalid); 0 (GWR_GRPC_NONE) when
+ *         forwarding, for a redirect, for a request that is not a gRPC
+ *         call (gwr_decision_grpc() is 0), and for a NULL or never-matched
+ *         decision.
+ * @since 1.0
+ */
+GWR_API
+int gwr_decision_grpc_status(const gwr_decision *d);
+
 /** The seed the weighted choice and mirror sampling used.
  *  @return the request's seed (GWR_REQ_SEEDED) or the random one drawn;
  *          0 for a NULL or never-matched decision. Kept after a failed

@@ -6,9 +6,10 @@
  * Shape, for N rules:
  *   - HTTPRoutes of 4..8 rules each (the last one takes the remainder),
  *     spread over max(4, routes/40) namespaces, each with 8 Services;
- *   - N/20 hostnames (at least 4): ~80% exact "<word>-<i>.z<k>.example.com",
- *     ~20% wildcard "*.z<k>.example.com"; a route names 1 hostname (85%) or
- *     2 (15%);
+ *   - N/20 hostnames (at least 4) in zones of ~8: ~90% exact
+ *     "<word>-<i>.z<k>.example.com", ~10% wildcard "*.z<k>.example.com"
+ *     (drawn with p = 0.2, at most one per zone); a route names 1 hostname
+ *     (85%) or 2 (15%);
  *   - every route has a base path of 1-2 segments; a rule's path has 1..6
  *     segments starting with that base; Exact 40% / PathPrefix 60%;
  *   - mixed profile: 15% of matches with 1 header, 5% with 2, 10% with a
