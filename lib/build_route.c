@@ -3,8 +3,8 @@
  *
  * HTTPRoute and GRPCRoute (spec §1.3, §1.4, §7.2, §7.3): parentRefs and
  * their CEL distinctness rules, hostnames, rules with the §1.8 defaults,
- * backendRefs, timeouts and retry. Matches are in lib/build_match.c,
- * filters in lib/build_filter.c.
+ * backendRefs, timeouts, retry and sessionPersistence. Matches are in
+ * lib/build_match.c, filters in lib/build_filter.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -254,6 +254,125 @@ retry(gwr_build *b, const gwr_node *rn, gwr_rule *rule)
     gwr_build__pop(b, mk);
 }
 
+/* ---- sessionPersistence ------------------------------------------------------------ */
+
+/*
+ * rules[].sessionPersistence (experimental; spec §6.4, §7.2). Two schema
+ * shapes exist and are told apart by the fields present:
+ *
+ *   - `cookie` or `header` present: the later (HEAD) shape {type,
+ *     absoluteTimeout, cookie{name, path, lifetimeType}, header{name}},
+ *     with the CEL rules cookie <=> type Cookie, header <=> type Header,
+ *     Permanent => absoluteTimeout;
+ *   - otherwise the v1.2 experimental shape {sessionName, absoluteTimeout,
+ *     idleTimeout, type, cookieConfig{lifetimeType}} with its CEL rule
+ *     Permanent => absoluteTimeout. `{}` and {type, absoluteTimeout} are
+ *     read as v1.2, the schema that admits them.
+ *
+ * Fields of the other shape are unknown fields of the chosen one
+ * (warning, as the API server would prune them). Names: sessionName
+ * 0..128 (v1.2 MaxLength=128, no pattern); cookie.name / header.name are
+ * HeaderName (1..256, RFC 7230 token: spec §7.1 lists session cookie and
+ * header names under HeaderName). The CEL messages of the later shape are
+ * not in the spec text; ours name the rule in the same style.
+ */
+static void
+session_lifetime(gwr_build *b, const gwr_node *map, gwr_session_persistence *sp)
+{
+    static const char *const lifetimes[] = { "Session", "Permanent", NULL };
+    size_t lt;
+    if (gwr_build__enum(b, map, "lifetimeType", 0, lifetimes, NULL, &lt))
+        sp->lifetime = lt == 1 ? GWR_COOKIE_LIFETIME_PERMANENT
+                               : GWR_COOKIE_LIFETIME_SESSION;
+}
+
+static void
+session_persistence(gwr_build *b, const gwr_node *rn, gwr_rule *rule)
+{
+    static const char *const v12_known[] = {
+        "sessionName", "absoluteTimeout", "idleTimeout", "type",
+        "cookieConfig", NULL
+    };
+    static const char *const head_known[] = {
+        "type", "absoluteTimeout", "cookie", "header", NULL
+    };
+    static const char *const cc_known[] = { "lifetimeType", NULL };
+    static const char *const cookie_known[] = {
+        "name", "path", "lifetimeType", NULL
+    };
+    static const char *const header_known[] = { "name", NULL };
+    static const char *const types[] = { "Cookie", "Header", NULL };
+    gwr_session_persistence *sp = &rule->session;
+    sp->absolute_timeout_ms = -1;
+    sp->idle_timeout_ms = -1;
+    const gwr_node *n = gwr_build__get(b, rn, "sessionPersistence",
+                                       GWR_NODE_MAP, 0);
+    if (n == NULL)
+        return;
+    size_t mk = gwr_build__push(b, "sessionPersistence");
+    size_t e0 = b->errors;
+    int head = gwr_build__has(n, "cookie") || gwr_build__has(n, "header");
+    sp->shape = head ? GWR_SESSION_SHAPE_HEAD : GWR_SESSION_SHAPE_V1_2;
+    size_t t;
+    int has_type = gwr_build__enum(b, n, "type", 0, types, NULL, &t);
+    sp->type = has_type && t == 1 ? GWR_SESSION_HEADER : GWR_SESSION_COOKIE;
+    duration(b, n, "absoluteTimeout", &sp->absolute_timeout_ms);
+    if (!head) {
+        gwr_build__str(b, n, "sessionName", 0, 0, 128, &sp->name);
+        duration(b, n, "idleTimeout", &sp->idle_timeout_ms);
+        const gwr_node *cc = gwr_build__get(b, n, "cookieConfig",
+                                            GWR_NODE_MAP, 0);
+        if (cc != NULL) {
+            size_t mc = gwr_build__push(b, "cookieConfig");
+            session_lifetime(b, cc, sp);
+            gwr_build__fields(b, cc, cc_known);
+            gwr_build__pop(b, mc);
+        }
+        gwr_build__fields(b, n, v12_known);
+    } else {
+        const gwr_node *ck = gwr_build__get(b, n, "cookie", GWR_NODE_MAP, 0);
+        const gwr_node *hd = gwr_build__get(b, n, "header", GWR_NODE_MAP, 0);
+        if (ck != NULL) {
+            size_t mc = gwr_build__push(b, "cookie");
+            gwr_build__str_check(b, ck, "name", 0,
+                                 gwr_names__check_header_name, &sp->name);
+            sp->cookie_path = gwr_build__lit("/");
+            gwr_build__str(b, ck, "path", 0, 0, 0, &sp->cookie_path);
+            session_lifetime(b, ck, sp);
+            gwr_build__fields(b, ck, cookie_known);
+            gwr_build__pop(b, mc);
+        }
+        if (hd != NULL) {
+            size_t mh = gwr_build__push(b, "header");
+            gwr_build__str_check(b, hd, "name", 0,
+                                 gwr_names__check_header_name, &sp->name);
+            gwr_build__fields(b, hd, header_known);
+            gwr_build__pop(b, mh);
+        }
+        gwr_build__fields(b, n, head_known);
+        /* CEL of the later shape; type defaults to Cookie. */
+        if (sp->type == GWR_SESSION_COOKIE && !gwr_build__has(n, "cookie"))
+            gwr_build__error(b, n, "cookie must be specified when type is "
+                             "Cookie");
+        if (sp->type != GWR_SESSION_COOKIE && gwr_build__has(n, "cookie"))
+            gwr_build__error(b, n, "cookie must not be specified when type "
+                             "is not Cookie");
+        if (sp->type == GWR_SESSION_HEADER && !gwr_build__has(n, "header"))
+            gwr_build__error(b, n, "header must be specified when type is "
+                             "Header");
+        if (sp->type != GWR_SESSION_HEADER && gwr_build__has(n, "header"))
+            gwr_build__error(b, n, "header must not be specified when type "
+                             "is not Header");
+    }
+    /* Both shapes: Permanent => absoluteTimeout (the v1.2 message). */
+    if (sp->lifetime == GWR_COOKIE_LIFETIME_PERMANENT &&
+        !gwr_build__has(n, "absoluteTimeout"))
+        gwr_build__error(b, n, "AbsoluteTimeout must be specified when "
+                         "cookie lifetimeType is Permanent");
+    sp->set = b->errors == e0;
+    gwr_build__pop(b, mk);
+}
+
 /* ---- rules ------------------------------------------------------------------------ */
 
 /* A ReplacePrefixMatch in a filter list of the given type. */
@@ -344,6 +463,7 @@ rule_one(gwr_build *b, const gwr_node *rn, int grpc, gwr_str ns, gwr_rule *r)
     gwr_build__matches(b, rn, grpc, r);
     gwr_build__filters(b, rn, grpc, ns, r, &r->filters, &r->n_filters);
     backend_refs(b, rn, grpc, ns, r);
+    session_persistence(b, rn, r);
     if (!grpc) {
         timeouts(b, rn, r);
         retry(b, rn, r);
@@ -368,6 +488,8 @@ rules(gwr_build *b, const gwr_node *spec, int grpc, gwr_route *r)
         r->rules[0].timeout_backend_ms = -1;
         r->rules[0].retry.attempts = -1;
         r->rules[0].retry.backoff_ms = -1;
+        r->rules[0].session.absolute_timeout_ms = -1;
+        r->rules[0].session.idle_timeout_ms = -1;
         gwr_build__default_match(b, &r->rules[0]);
         return;
     }

@@ -594,7 +594,7 @@ build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
             vals[nk++] = l;
             j = k;
         }
-        TRY(gwr_smap__build(a, maps[cls], keys, vals, nk));
+        TRY(gwr_smap__build(a, maps[cls], keys, vals, nk, 0));
         i = j;
     }
     *out = b;
@@ -671,8 +671,8 @@ build_listener(cstate *c, tbl_listener *l, const gwr_attachment *atts,
         c->t->n_entries += j - i;
         i = j;
     }
-    TRY(gwr_smap__build(a, &l->hosts, hk, hv, nhk));
-    TRY(gwr_smap__build(a, &l->wild, wk, wv, nwk));
+    TRY(gwr_smap__build(a, &l->hosts, hk, hv, nhk, 0));
+    TRY(gwr_smap__build(a, &l->wild, wk, wv, nwk, 1));
     return GWR_OK;
 }
 

@@ -48,6 +48,9 @@ gwr_dec__reset(gwr_decision *d)
     d->grpc = 0;
     d->grpc_svc = d->grpc_meth = (gwr_str){ "", 0 };
     d->req_headers.n = 0;
+    d->rh = NULL;
+    d->n_rh = 0;
+    d->rh_values = 0;
     d->up_headers.n = 0;
     for (int i = 0; i < 3; i++)
         d->resp[i].n = 0;
@@ -111,15 +114,12 @@ gwr_decision_free(gwr_decision *d)
 static int
 collect_headers(gwr_decision *d, const gwr_request *r)
 {
+    d->rh = NULL;
+    d->n_rh = 0;
     if (r->headers != NULL) {
-        int rc = gwr_dec__reserve(d, &d->req_headers, r->n_headers,
-                                  sizeof(gwr_header));
-        if (rc != GWR_OK)
-            return rc;
-        if (r->n_headers)
-            memcpy(d->req_headers.items, r->headers,
-                   r->n_headers * sizeof(gwr_header));
-        d->req_headers.n = r->n_headers;
+        /* The caller's array stays valid for the whole call: view it. */
+        d->rh = r->headers;
+        d->n_rh = r->n_headers;
         return GWR_OK;
     }
     if (r->header_fn == NULL)
@@ -136,6 +136,8 @@ collect_headers(gwr_decision *d, const gwr_request *r)
             return rc;
         ((gwr_header *)d->req_headers.items)[i] = h;
         d->req_headers.n = i + 1;
+        d->rh = d->req_headers.items;
+        d->n_rh = i + 1;
     }
 }
 
@@ -214,49 +216,30 @@ gwr_dec__grpc_request(gwr_str method, const gwr_header *h, size_t nh,
     return 1;
 }
 
-static gwr_str
-keep(gwr_buf *b, gwr_str s)
-{
-    /* b was reserved for every string of the request: no reallocation. */
-    gwr_str r = { b->ptr + b->len, s.len };
-    if (s.len)
-        memcpy(b->ptr + b->len, s.ptr, s.len);
-    b->len += s.len;
-    b->ptr[b->len++] = '\0';
-    return r;
-}
-
 int
 gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
 {
     int rc = collect_headers(d, r);
     if (rc != GWR_OK)
         return rc;
-    gwr_header *h = d->req_headers.items;
-    size_t nh = d->req_headers.n, total = 0, values = 0;
-    for (size_t i = 0; i < nh; i++) {
-        total += h[i].name.len + h[i].value.len + 2;
+    const gwr_header *h = d->rh;
+    size_t nh = d->n_rh, values = 0;
+    for (size_t i = 0; i < nh; i++)
         values += h[i].value.len + 1;
-    }
-    total += r->method.len + r->scheme.len + r->host.len + r->path.len + 8;
-    /* An empty method / scheme is kept as "GET" / "http" (below). */
-    total += (r->method.len ? 0 : 3) + (r->scheme.len ? 0 : 4);
-    if ((rc = gwr_dec__buf_reserve(&d->reqbuf, total)) != GWR_OK ||
-        (rc = gwr_dec__buf_reserve(&d->joinbuf, values + 1)) != GWR_OK ||
+    d->rh_values = values;
+    /* Scratch the match may need, reserved up front so the walk itself
+     * cannot fail: joined header values, decoded query names / values,
+     * the normalized host and path (at most 3 bytes per input byte). */
+    if ((rc = gwr_dec__buf_reserve(&d->joinbuf, values + 1)) != GWR_OK ||
         (rc = gwr_dec__buf_reserve(&d->qbuf, 2 * r->path.len + 2)) != GWR_OK ||
         (rc = gwr_dec__buf_reserve(&d->hostbuf, r->host.len + 1)) != GWR_OK ||
         (rc = gwr_dec__buf_reserve(&d->pathbuf, 3 * r->path.len + 2)) != GWR_OK)
         return rc;
-    gwr_buf *b = &d->reqbuf;
-    gwr_str get = GWR_STR_LIT("GET"), http = GWR_STR_LIT("http");
-    d->method = keep(b, r->method.len ? r->method : get);
-    d->scheme = keep(b, r->scheme.len ? r->scheme : http);
-    d->host_raw = keep(b, r->host);
-    gwr_str target = keep(b, r->path);
-    for (size_t i = 0; i < nh; i++) {
-        h[i].name = keep(b, h[i].name);
-        h[i].value = keep(b, h[i].value);
-    }
+    /* An empty method / scheme reads as "GET" / "http". */
+    d->method = r->method.len ? r->method : (gwr_str)GWR_STR_LIT("GET");
+    d->scheme = r->scheme.len ? r->scheme : (gwr_str)GWR_STR_LIT("http");
+    d->host_raw = r->host.len ? r->host : (gwr_str){ "", 0 };
+    gwr_str target = r->path.len ? r->path : (gwr_str){ "", 0 };
     d->port = r->port;
     d->grpc = 0;
     d->grpc_svc = d->grpc_meth = (gwr_str){ "", 0 };
@@ -264,8 +247,8 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
      * No Host at all only matches hostname-less listeners and routes. */
     gwr_str host = { "", 0 };
     if (d->host_raw.len > 0) {
-        rc = gwr_hostname__normalize_request(d->host_raw, d->hostbuf.ptr,
-                                             d->hostbuf.cap, &host, NULL);
+        rc = gwr_hostname__normalize_request_view(d->host_raw, d->hostbuf.ptr,
+                                                  d->hostbuf.cap, &host);
         if (rc != GWR_OK)
             return GWR_E_INVAL;
     }
@@ -276,6 +259,8 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     d->query = d->has_query ? query : (gwr_str){ "", 0 };
     if (t->flags & GWR_COMPILE_NO_NORMALIZATION) {
         d->path = path.len ? path : (gwr_str){ "/", 1 };
+    } else if (gwr_path__is_normal(path, t->path_flags)) {
+        d->path = path;           /* nearly every request: no copy */
     } else {
         rc = gwr_path__normalize(path, t->path_flags, d->pathbuf.ptr,
                                  d->pathbuf.cap, &d->path);

@@ -351,6 +351,19 @@ finish(fstate *s)
     return GWR_OK;
 }
 
+/* Copy s into b (reserved by the caller) with a NUL after it: what the
+ * decision keeps must outlive the caller's request. */
+static gwr_str
+keep(gwr_buf *b, gwr_str s)
+{
+    gwr_str r = { b->ptr + b->len, s.len };
+    if (s.len)
+        memcpy(b->ptr + b->len, s.ptr, s.len);
+    b->len += s.len;
+    b->ptr[b->len++] = '\0';
+    return r;
+}
+
 int
 gwr_filters__apply(gwr_decision *d)
 {
@@ -359,17 +372,28 @@ gwr_filters__apply(gwr_decision *d)
     memset(&s, 0, sizeof(s));
     s.d = d;
     s.path = d->path;
-    d->up_method = d->method;
-    d->up_scheme = d->scheme;
-    d->up_host = d->host_raw;
-    size_t nh = d->req_headers.n;
-    int rc = gwr_dec__reserve(d, &d->up_headers, nh, sizeof(dec_hdr));
+    /* Only the winner's upstream request keeps request strings, so the
+     * copies are made here, once, instead of at intake. The path and
+     * query are copied by finish() into hdrbuf. */
+    size_t nh = d->n_rh, total = d->method.len + d->scheme.len +
+                                  d->host_raw.len + 3;
+    const gwr_header *rh = d->rh;
+    for (size_t i = 0; i < nh; i++)
+        total += rh[i].name.len + 1;
+    total += d->rh_values;
+    int rc = gwr_dec__buf_reserve(&d->reqbuf, total);
+    if (rc == GWR_OK)
+        rc = gwr_dec__reserve(d, &d->up_headers, nh, sizeof(dec_hdr));
     if (rc != GWR_OK)
         return rc;
-    const gwr_header *rh = d->req_headers.items;
+    gwr_buf *b = &d->reqbuf;
+    d->up_method = keep(b, d->method);
+    d->up_scheme = keep(b, d->scheme);
+    d->up_host = keep(b, d->host_raw);
     for (size_t i = 0; i < nh; i++) {
         dec_hdr *h = &hdrs(d)[i];
-        h->h = rh[i];
+        h->h.name = keep(b, rh[i].name);
+        h->h.value = keep(b, rh[i].value);
         h->in_buf = 0;
         h->voff = 0;
     }

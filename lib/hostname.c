@@ -267,6 +267,52 @@ gwr_hostname__normalize_request(gwr_str host, char *buf, size_t buflen,
     return GWR_OK;
 }
 
+/* Bytes of an already normal request host name: 1 = lowercase letter,
+ * digit, '-' or '_'; 2 = '.'; 0 = anything the full normalizer must see
+ * (upper case, ':', '[', invalid bytes). */
+static const unsigned char host_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+int
+gwr_hostname__normalize_request_view(gwr_str host, char *buf, size_t buflen,
+                                     gwr_str *out)
+{
+    /* One table lookup per byte; a label may not be empty, so a '.' must
+     * follow a name byte and the last byte must be a name byte. */
+    size_t n = host.len;
+    if (n > 0 && host.ptr != NULL) {
+        unsigned prev = 2;        /* as if a '.' preceded the first byte */
+        size_t i = 0;
+        for (; i < n; i++) {
+            unsigned cls = host_class[(unsigned char)host.ptr[i]];
+            if (cls == 0 || (cls == 2 && prev == 2))
+                break;
+            prev = cls;
+        }
+        if (i == n && prev == 1) {
+            *out = host;
+            return GWR_OK;
+        }
+    }
+    return gwr_hostname__normalize_request(host, buf, buflen, out, NULL);
+}
+
 uint32_t
 gwr_hostname__specificity(gwr_str effective_hostname)
 {

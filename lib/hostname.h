@@ -90,6 +90,16 @@ int
 gwr_hostname__normalize_request(gwr_str host, char *buf, size_t buflen,
                                 gwr_str *out, uint32_t *port_out);
 
+/* gwr_hostname__normalize_request() without the port, for the match path:
+ * when host is already normal (lowercase name characters, no port, no
+ * trailing dot, no empty label: nearly every request), *out views host
+ * itself and nothing is copied; otherwise the full normalizer writes to
+ * buf. Same results and return values as gwr_hostname__normalize_request.
+ */
+int
+gwr_hostname__normalize_request_view(gwr_str host, char *buf, size_t buflen,
+                                     gwr_str *out);
+
 /*
  * Precedence key of an effective hostname (§3.8 rule 1): larger is more
  * specific. Exact names rank 1024 + length, wildcards "*.s" rank

@@ -21,8 +21,8 @@ gwr_match__header(gwr_decision *d, gwr_str name, gwr_str *value)
     /* RFC 9110 §5.3: repeated fields are one comma-separated list; a
      * configured value is matched against that joined value ("a,b"), as
      * Envoy-based gateways do (docs/MATCHING.md). */
-    const gwr_header *h = d->req_headers.items;
-    size_t n = d->req_headers.n, found = 0, first = 0;
+    const gwr_header *h = d->rh;
+    size_t n = d->n_rh, found = 0, first = 0;
     for (size_t i = 0; i < n; i++) {
         if (gwr_str__eq_ci(h[i].name, name)) {
             if (found++ == 0)
@@ -194,12 +194,56 @@ first_ok(gwr_decision *d, const tbl_list *l)
  * order, so the first entry whose predicates hold wins. Hash lookups for
  * the Exact shapes; only the RegularExpression and match-all lists are
  * walked. */
+/* The request path hashed once (FNV-1a is incremental): the hash of the
+ * whole path and of every prefix that ends before a '/', which are the
+ * PathPrefix keys to probe. Every bucket the host visits reuses them, so a
+ * path costs one pass however many buckets and prefixes are probed. */
+#define PATH_HASHES 2
+/* Label suffixes of a request host hashed in one pass (see
+ * gwr_match__find); a longer host hashes the rest one by one. */
+#define WILD_SUFFIXES 1
+
+typedef struct path_hashes {
+    uint64_t full;            /* the whole path */
+    size_t n;                 /* prefixes recorded, shortest first */
+    int deep;                 /* more '/' than PATH_HASHES: the rest are
+                                 hashed when probed */
+    uint32_t at[PATH_HASHES]; /* prefix length (the position of a '/') */
+    uint64_t h[PATH_HASHES];
+} path_hashes;
+
+static void
+hash_path(gwr_str path, path_hashes *ph)
+{
+    uint64_t h = GWR_FNV_OFFSET;
+    ph->n = 0;
+    ph->deep = 0;
+    for (size_t i = 0; i < path.len; i++) {
+        unsigned char c = (unsigned char)path.ptr[i];
+        if (c == '/' && i > 0) {
+            if (ph->n < PATH_HASHES) {
+                ph->at[ph->n] = (uint32_t)i;
+                ph->h[ph->n++] = gwr_fnv__final(h);
+            } else {
+                ph->deep = 1;
+            }
+        }
+        h = gwr_fnv__step(h, c);
+    }
+    ph->full = gwr_fnv__final(h);
+}
+
+/* The GRPCRoute entries of a bucket for a gRPC request (§3.9): the
+ * classes in precedence order (lib/table_int.h), each list in precedence
+ * order, so the first entry whose predicates hold wins. Hash lookups for
+ * the Exact shapes; only the RegularExpression and match-all lists are
+ * walked. */
 static const tbl_match *
-search_grpc(gwr_decision *d, const tbl_bucket *b)
+search_grpc(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
 {
     const tbl_match *m = NULL;
     if (b->g_full.slots != NULL)
-        m = first_ok(d, gwr_smap__get(&b->g_full, d->path));
+        m = first_ok(d, gwr_smap__get_h(&b->g_full, d->path, ph->full));
     if (m == NULL && b->g_svc.slots != NULL)
         m = first_ok(d, gwr_smap__get(&b->g_svc, d->grpc_svc));
     if (m == NULL)
@@ -214,7 +258,7 @@ search_grpc(gwr_decision *d, const tbl_bucket *b)
 }
 
 static const tbl_match *
-search_bucket(gwr_decision *d, const tbl_bucket *b)
+search_bucket(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
 {
     if (b == NULL)
         return NULL;
@@ -222,14 +266,17 @@ search_bucket(gwr_decision *d, const tbl_bucket *b)
      * HTTPRoute one (only possible where the §2.3 conflict rule does not
      * apply: the implicit listener; docs/MATCHING.md). */
     if (d->grpc) {
-        const tbl_match *g = search_grpc(d, b);
+        const tbl_match *g = search_grpc(d, b, ph);
         if (g != NULL)
             return g;
     }
     gwr_str path = d->path;
-    const tbl_match *m = first_ok(d, gwr_smap__get(&b->exact, path));
-    if (m != NULL)
-        return m;
+    const tbl_match *m = NULL;
+    if (b->exact.slots != NULL) {
+        m = first_ok(d, gwr_smap__get_h(&b->exact, path, ph->full));
+        if (m != NULL)
+            return m;
+    }
     for (size_t i = 0; i < b->regex.n; i++) {
         const tbl_match *r = b->regex.items[i];
         if (gwr_regex__match(r->re, path, d->scratch) != 1)
@@ -244,20 +291,31 @@ search_bucket(gwr_decision *d, const tbl_bucket *b)
     /* Longest element-wise prefix first: the whole path, then every
      * prefix ending before a '/', then the root "/" (key ""). */
     if (path.len > 0 && path.ptr[path.len - 1] != '/') {
-        m = first_ok(d, gwr_smap__get(&b->prefix, path));
+        m = first_ok(d, gwr_smap__get_h(&b->prefix, path, ph->full));
         if (m != NULL)
             return m;
     }
-    for (size_t i = path.len; i-- > 1;) {
-        if (path.ptr[i] != '/')
-            continue;
-        gwr_str k = { path.ptr, i };
-        m = first_ok(d, gwr_smap__get(&b->prefix, k));
+    if (ph->deep) {
+        /* Prefixes longer than the recorded ones, hashed one by one. */
+        size_t stop = ph->at[PATH_HASHES - 1];
+        for (size_t i = path.len; i-- > stop + 1;) {
+            if (path.ptr[i] != '/')
+                continue;
+            gwr_str k = { path.ptr, i };
+            m = first_ok(d, gwr_smap__get(&b->prefix, k));
+            if (m != NULL)
+                return m;
+        }
+    }
+    for (size_t i = ph->n; i-- > 0;) {
+        gwr_str k = { path.ptr, ph->at[i] };
+        m = first_ok(d, gwr_smap__get_h(&b->prefix, k, ph->h[i]));
         if (m != NULL)
             return m;
     }
     gwr_str root = { "", 0 };
-    return first_ok(d, gwr_smap__get(&b->prefix, root));
+    return first_ok(d, gwr_smap__get_h(&b->prefix, root,
+                                       gwr_fnv__final(GWR_FNV_OFFSET)));
 }
 
 static const tbl_listener *
@@ -297,18 +355,46 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
     if (l == NULL)
         return GWR_OK;        /* §3.1 step 4: no listener for this host */
     /* Listener isolation (§3.1 step 3): only this listener's routes. */
+    path_hashes ph;
+    hash_path(d->path, &ph);
     gwr_str host = d->host;
     const tbl_match *m = NULL;
-    if (host.len > 0)
-        m = search_bucket(d, gwr_smap__get(&l->hosts, host));
-    for (size_t i = 0; m == NULL && i < host.len; i++) {
-        if (host.ptr[i] != '.')
-            continue;
-        gwr_str suffix = { host.ptr + i + 1, host.len - i - 1 };
-        m = search_bucket(d, gwr_smap__get(&l->wild, suffix));
+    if (host.len > 0 && l->hosts.slots != NULL)
+        m = search_bucket(d, gwr_smap__get(&l->hosts, host), &ph);
+    if (m == NULL && host.len > 0 && l->wild.slots != NULL) {
+        /* Wildcard buckets, longest suffix first. The map is keyed by
+         * hashes read from the right, so one right-to-left pass yields the
+         * hash of every label suffix; they are probed left to right. */
+        size_t at[WILD_SUFFIXES];
+        uint64_t hs[WILD_SUFFIXES];
+        size_t n = 0;
+        uint64_t h = GWR_FNV_OFFSET;
+        for (size_t i = host.len; i-- > 0;) {
+            unsigned char c = (unsigned char)host.ptr[i];
+            if (c == '.' && n < WILD_SUFFIXES) {
+                at[n] = i;
+                hs[n++] = gwr_fnv__final(h);
+            }
+            h = gwr_fnv__step(h, c);
+        }
+        /* A host with more labels than recorded: the longer suffixes
+         * first, hashed one by one. */
+        size_t stop = n == WILD_SUFFIXES ? at[n - 1] : host.len;
+        for (size_t i = 0; m == NULL && n == WILD_SUFFIXES && i < stop; i++) {
+            if (host.ptr[i] != '.')
+                continue;
+            gwr_str suffix = { host.ptr + i + 1, host.len - i - 1 };
+            m = search_bucket(d, gwr_smap__get_h(&l->wild, suffix,
+                                                 gwr_table__hash_rev(suffix)),
+                              &ph);
+        }
+        for (size_t k = n; m == NULL && k-- > 0;) {
+            gwr_str suffix = { host.ptr + at[k] + 1, host.len - at[k] - 1 };
+            m = search_bucket(d, gwr_smap__get_h(&l->wild, suffix, hs[k]), &ph);
+        }
     }
     if (m == NULL)
-        m = search_bucket(d, l->all);
+        m = search_bucket(d, l->all, &ph);
     if (m != NULL) {
         d->match = m;
         d->rule = m->rule;

@@ -216,6 +216,39 @@ typedef struct gwr_retry_cfg {
     int64_t backoff_ms;       /* -1 = unset */
 } gwr_retry_cfg;
 
+/* rules[].sessionPersistence (experimental, HTTPRoute and GRPCRoute).
+ * Validated and stored; nothing acts on it yet (docs/CONFIG.md). Both
+ * schema shapes land here: v1.2 {sessionName, absoluteTimeout,
+ * idleTimeout, type, cookieConfig.lifetimeType} and the later one {type,
+ * absoluteTimeout, cookie{name, path, lifetimeType}, header{name}}. */
+typedef enum gwr_session_shape {
+    GWR_SESSION_SHAPE_V1_2 = 0,   /* sessionName / idleTimeout / cookieConfig */
+    GWR_SESSION_SHAPE_HEAD        /* cookie / header */
+} gwr_session_shape;
+
+typedef enum gwr_session_type {
+    GWR_SESSION_COOKIE = 0,       /* default */
+    GWR_SESSION_HEADER
+} gwr_session_type;
+
+typedef enum gwr_cookie_lifetime {
+    GWR_COOKIE_LIFETIME_SESSION = 0,  /* default */
+    GWR_COOKIE_LIFETIME_PERMANENT
+} gwr_cookie_lifetime;
+
+typedef struct gwr_session_persistence {
+    int set;                  /* the stanza is present (and valid) */
+    uint32_t shape;           /* gwr_session_shape */
+    uint32_t type;            /* gwr_session_type; default COOKIE */
+    gwr_str name;             /* v1.2 sessionName, or cookie.name /
+                                 header.name; empty = unset */
+    gwr_str cookie_path;      /* HEAD cookie.path, default "/" when cookie
+                                 is present; empty otherwise */
+    uint32_t lifetime;        /* gwr_cookie_lifetime; default SESSION */
+    int64_t absolute_timeout_ms;  /* -1 = unset */
+    int64_t idle_timeout_ms;      /* -1 = unset (v1.2 shape only) */
+} gwr_session_persistence;
+
 typedef struct gwr_rule {
     gwr_str name;             /* empty = unset (never synthesized) */
     gwr_route_match *matches; /* HTTPRoute: never empty after defaulting;
@@ -234,6 +267,7 @@ typedef struct gwr_rule {
     const char *invalid_reason;   /* e.g. "UnsupportedValue" */
     gwr_str invalid_message;
     gwr_pos pos;
+    gwr_session_persistence session;  /* set = 0 when absent */
 } gwr_rule;
 
 typedef struct gwr_route {

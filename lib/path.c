@@ -44,12 +44,38 @@ is_unreserved(char c)
     return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
+/* Byte classes of a request path, one load per byte instead of a chain of
+ * comparisons: PC_PLAIN is copied as is; PC_SLASH and PC_DOT are copied
+ * but end or may form a segment that normalization changes; PC_ESCAPE is
+ * printable ASCII outside pchar that normalization percent-encodes;
+ * PC_OTHER is everything else ('%', '\\', '?', '#', controls, non-ASCII),
+ * which only the full normalizer handles. */
+enum { PC_OTHER = 0, PC_PLAIN = 1, PC_SLASH = 2, PC_DOT = 3, PC_ESCAPE = 4 };
+static const unsigned char path_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 4, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 3, 2,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1, 4, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 0, 4, 4, 1,
+    4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* Printable ASCII outside pchar that clients still send raw; we escape
  * them rather than reject so the forwarded path is valid RFC 3986. */
 static int
 needs_escape(char c)
 {
-    return c != '\0' && strchr("\"<>[]^`{|}", c) != NULL;
+    return path_class[(unsigned char)c] == PC_ESCAPE;
 }
 
 /* ---- split --------------------------------------------------------------- */
@@ -262,6 +288,39 @@ gwr_path__normalize(gwr_str in, uint32_t flags, char *buf, size_t buflen,
     buf[o.len] = '\0';
     *out = (gwr_str){ buf, o.len };
     return GWR_OK;
+}
+
+int
+gwr_path__is_normal(gwr_str in, uint32_t flags)
+{
+    /* Nearly every real request path is already normal: plain pchar
+     * bytes, no escapes, no empty or dot segments. One table lookup per
+     * byte proves it, and the caller then uses the input as is, which is
+     * exactly what gwr_path__normalize() would have written. */
+    const char *p = in.ptr;
+    size_t n = in.len;
+    if (n == 0 || p[0] != '/')
+        return 0;
+    int merge = (flags & GWR_PATH__MERGE_SLASHES) != 0;
+    int dots = (flags & GWR_PATH__REMOVE_DOT_SEGMENTS) != 0;
+    size_t seg = 1;               /* start of the current segment */
+    int only_dots = 1;            /* the segment so far is all '.' */
+    for (size_t i = 1; i < n; i++) {
+        unsigned cls = path_class[(unsigned char)p[i]];
+        if (cls == PC_PLAIN) {
+            only_dots = 0;
+        } else if (cls == PC_SLASH) {
+            if (merge && i == seg)
+                return 0;         /* "//" */
+            if (dots && only_dots && (i - seg == 1 || i - seg == 2))
+                return 0;         /* "/./" or "/../" */
+            seg = i + 1;
+            only_dots = 1;
+        } else if (cls != PC_DOT) {
+            return 0;
+        }
+    }
+    return !(dots && only_dots && (n - seg == 1 || n - seg == 2));
 }
 
 /* ---- matching ------------------------------------------------------------ */

@@ -74,6 +74,13 @@ int
 gwr_path__normalize(gwr_str in, uint32_t flags, char *buf, size_t buflen,
                     gwr_str *out);
 
+/* 1 when gwr_path__normalize(in, flags) would return in itself, byte for
+ * byte (no escape to decode or add, no empty segment to merge, no dot
+ * segment to remove, nothing to reject), so the caller can use in without
+ * copying it; 0 when the full normalizer must run. */
+int
+gwr_path__is_normal(gwr_str in, uint32_t flags);
+
 /* PathPrefix (§3.3): element-wise, case-sensitive; one trailing '/' of the
  * configured value is ignored; "/" matches every path. */
 int

@@ -16,18 +16,26 @@ gwr_table__hash(gwr_str s)
 {
     /* FNV-1a: keys are short (hostnames, path prefixes) and the maps are
      * built from trusted config, so a simple hash is enough; lookups
-     * always compare the full key. */
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (size_t i = 0; i < s.len; i++) {
-        h ^= (unsigned char)s.ptr[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h ^ (h >> 29);
+     * always compare the full key. It is incremental, which lets the
+     * matcher hash a request path once for all its prefixes. */
+    uint64_t h = GWR_FNV_OFFSET;
+    for (size_t i = 0; i < s.len; i++)
+        h = gwr_fnv__step(h, (unsigned char)s.ptr[i]);
+    return gwr_fnv__final(h);
+}
+
+uint64_t
+gwr_table__hash_rev(gwr_str s)
+{
+    uint64_t h = GWR_FNV_OFFSET;
+    for (size_t i = s.len; i-- > 0;)
+        h = gwr_fnv__step(h, (unsigned char)s.ptr[i]);
+    return gwr_fnv__final(h);
 }
 
 int
 gwr_smap__build(gwr_arena *a, gwr_smap *m, const gwr_str *keys,
-                void *const *values, size_t n)
+                void *const *values, size_t n, int rev)
 {
     m->slots = NULL;
     m->mask = 0;
@@ -42,24 +50,31 @@ gwr_smap__build(gwr_arena *a, gwr_smap *m, const gwr_str *keys,
         return GWR_E_NOMEM;
     m->mask = cap - 1;
     for (size_t i = 0; i < n; i++) {
-        size_t j = (size_t)gwr_table__hash(keys[i]) & m->mask;
+        uint64_t h = rev ? gwr_table__hash_rev(keys[i])
+                         : gwr_table__hash(keys[i]);
+        size_t j = (size_t)h & m->mask;
         while (m->slots[j].value != NULL)
             j = (j + 1) & m->mask;
-        m->slots[j].key = keys[i];
+        m->slots[j].kptr = keys[i].ptr;
+        m->slots[j].klen = (uint32_t)keys[i].len;
+        m->slots[j].khash = (uint32_t)(h >> 32);
         m->slots[j].value = values[i];
     }
     return GWR_OK;
 }
 
 void *
-gwr_smap__get(const gwr_smap *m, gwr_str key)
+gwr_smap__get_h(const gwr_smap *m, gwr_str key, uint64_t h)
 {
     if (m->slots == NULL)
         return NULL;
-    size_t j = (size_t)gwr_table__hash(key) & m->mask;
-    while (m->slots[j].value != NULL) {
-        if (gwr_str__eq(m->slots[j].key, key))
-            return m->slots[j].value;
+    size_t j = (size_t)h & m->mask;
+    uint32_t hh = (uint32_t)(h >> 32);
+    const gwr_smap_slot *s;
+    while ((s = &m->slots[j])->value != NULL) {
+        if (s->khash == hh && s->klen == key.len &&
+            (key.len == 0 || memcmp(s->kptr, key.ptr, key.len) == 0))
+            return s->value;
         j = (j + 1) & m->mask;
     }
     return NULL;

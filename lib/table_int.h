@@ -32,7 +32,10 @@
 /* ---- string-keyed hash map (open addressing, built once) -------------- */
 
 typedef struct gwr_smap_slot {
-    gwr_str key;
+    const char *kptr;         /* the key, not NUL-terminated */
+    uint32_t klen;
+    uint32_t khash;           /* high half of the key's hash: most misses
+                                 are rejected without touching the key */
     void *value;              /* NULL = empty slot */
 } gwr_smap_slot;
 
@@ -41,11 +44,38 @@ typedef struct gwr_smap {
     size_t mask;              /* capacity - 1 (power of two); 0 = empty map */
 } gwr_smap;
 
+/* FNV-1a, one byte at a time, so a caller can hash a string once and
+ * keep the state at every separator: the state after the bytes of a
+ * prefix, finalized, is that prefix's hash. */
+#define GWR_FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+static inline uint64_t
+gwr_fnv__step(uint64_t h, unsigned char c)
+{
+    return (h ^ c) * UINT64_C(0x100000001b3);
+}
+static inline uint64_t
+gwr_fnv__final(uint64_t h)
+{
+    return h ^ (h >> 29);
+}
+
+/* gwr_fnv__final of the FNV-1a state over every byte of s, left to right. */
 uint64_t gwr_table__hash(gwr_str s);
-/* Build a map of n distinct keys in the arena. GWR_OK / GWR_E_NOMEM. */
+/* The same over the bytes of s from the last to the first: the wildcard
+ * map is keyed by host suffixes, whose hashes a request host yields one
+ * per label when it is read from the right. */
+uint64_t gwr_table__hash_rev(gwr_str s);
+/* Build a map of n distinct keys in the arena, hashed with
+ * gwr_table__hash (gwr_table__hash_rev when rev). GWR_OK / GWR_E_NOMEM. */
 int gwr_smap__build(gwr_arena *a, gwr_smap *m, const gwr_str *keys,
-                    void *const *values, size_t n);
-void *gwr_smap__get(const gwr_smap *m, gwr_str key);
+                    void *const *values, size_t n, int rev);
+/* Look key up with its hash h already computed (the map's hash function). */
+void *gwr_smap__get_h(const gwr_smap *m, gwr_str key, uint64_t h);
+static inline void *
+gwr_smap__get(const gwr_smap *m, gwr_str key)
+{
+    return m->slots ? gwr_smap__get_h(m, key, gwr_table__hash(key)) : NULL;
+}
 
 /* ---- backends and filters ---------------------------------------------- */
 
@@ -262,13 +292,22 @@ struct gwr_decision {
     const tbl_match *match;
     const gwr_backend *backend;
     const tbl_listener *listener;
-    /* The request, as seen by the matcher (views into reqbuf). */
+    /* The request, as seen by the matcher: views into the caller's
+     * request (valid for the whole gwr_table_match() call), into pathbuf /
+     * hostbuf when normalization changed them, or into string literals
+     * for the defaults. Nothing of the request outlives the call except
+     * what gwr_filters__apply() copies into reqbuf for the upstream
+     * request, so intake copies nothing. */
     gwr_str method, scheme, host_raw, host, path, query;
     int has_query;
     int grpc;                 /* recognised as gRPC (gwr_dec__intake) */
     gwr_str grpc_svc, grpc_meth;      /* its "/service/method" parts */
     uint32_t port;
-    dec_vec req_headers;      /* gwr_header */
+    const gwr_header *rh;     /* request header fields: the caller's array,
+                                 or req_headers.items (header_fn) */
+    size_t n_rh;
+    size_t rh_values;         /* sum of the value lengths */
+    dec_vec req_headers;      /* gwr_header, filled from header_fn */
     /* Upstream request. */
     gwr_str up_method, up_scheme, up_host, up_path;
     dec_vec up_headers;       /* dec_hdr */
@@ -278,7 +317,7 @@ struct gwr_decision {
     dec_vec mirrors;          /* dec_mirror */
     dec_vec exts;             /* dec_ext */
     /* Scratch buffers. */
-    gwr_buf reqbuf;           /* copy of the request strings */
+    gwr_buf reqbuf;           /* upstream copy of the request strings */
     gwr_buf pathbuf;          /* normalized path */
     gwr_buf hostbuf;          /* normalized host */
     gwr_buf joinbuf;          /* comma-joined header values */
@@ -294,8 +333,8 @@ int gwr_dec__reserve(gwr_decision *d, dec_vec *v, size_t need, size_t elem);
 int gwr_dec__buf_reserve(gwr_buf *b, size_t need);
 /* Forget the last match's content and table reference. */
 void gwr_dec__reset(gwr_decision *d);
-/* Request intake (lib/decision.c): copy the request into d, normalize
- * Host and path with t's flags, detect gRPC. GWR_OK, GWR_E_INVAL (the
+/* Request intake (lib/decision.c): view the request from d (no copy),
+ * normalize Host and path with t's flags, detect gRPC. GWR_OK, GWR_E_INVAL (the
  * request answers 400), GWR_E_CALLBACK, GWR_E_NOMEM. Shared by
  * gwr_table_match() and the reference matcher (lib/refmatch.c). */
 int gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d);
@@ -319,7 +358,8 @@ int gwr_match__find(const gwr_table *t, gwr_decision *d);
 /* Evaluate every predicate of one entry except hostname and path. */
 int gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok);
 
-/* Build the decision content for d->rule (lib/filters.c). */
+/* Build the decision content for d->rule (lib/filters.c); copies into d
+ * the request strings the upstream request keeps. */
 int gwr_filters__apply(gwr_decision *d);
 
 #endif /* GWR_TABLE_INT_H */

@@ -340,6 +340,57 @@ add_route(node *items, const gwr_route_status *rs)
     }
 }
 
+/* The GatewayClasses of our Gateways (by gatewayClassName, whether or not
+ * the GatewayClass object was loaded), each with the supportedFeatures the
+ * library implements: a list of {name} objects since Gateway API v1.2. */
+static void
+add_gateway_classes(gwr_config *cfg, node *items, size_t ng)
+{
+    const char **seen = xcalloc((ng ? ng : 1) * sizeof(*seen));
+    size_t n_seen = 0;
+    for (size_t i = 0; i < ng; i++) {
+        const gwr_gateway_status *gs = gwr_config_status_gateway(cfg, i);
+        if (gs == NULL || !gwr_gateway_status_ours(gs))
+            continue;
+        gwr_str cls = { "", 0 };
+        for (size_t g = 0; g < gwr_config_gateway_count(cfg); g++) {
+            const gwr_gateway *gw = gwr_config_gateway(cfg, g);
+            gwr_str ns = gwr_gateway_namespace(gw);
+            gwr_str name = gwr_gateway_name(gw);
+            gwr_str sns = gwr_gateway_status_namespace(gs);
+            gwr_str sname = gwr_gateway_status_name(gs);
+            if (ns.len == sns.len && name.len == sname.len &&
+                memcmp(ns.ptr, sns.ptr, ns.len) == 0 &&
+                memcmp(name.ptr, sname.ptr, name.len) == 0)
+                cls = gwr_gateway_class_name(gw);
+        }
+        size_t k = 0;
+        while (k < n_seen && strcmp(seen[k], cls.ptr) != 0)
+            k++;
+        if (cls.len == 0 || k < n_seen)
+            continue;
+        seen[n_seen++] = cls.ptr;
+        node *obj = add(items, NULL, N_MAP);
+        add_cstr(obj, "apiVersion", "gateway.networking.k8s.io/v1");
+        add_cstr(obj, "kind", "GatewayClass");
+        node *meta = add(obj, "metadata", N_MAP);
+        add_str(meta, "name", cls);
+        node *st = add(obj, "status", N_MAP);
+        node *conds = add(st, "conditions", N_LIST);
+        node *c = add(conds, NULL, N_MAP);
+        add_cstr(c, "message", "Handled by " GWR_CONTROLLER_NAME);
+        add_cstr(c, "reason", "Accepted");
+        add_cstr(c, "status", "True");
+        add_cstr(c, "type", "Accepted");
+        node *feats = add(st, "supportedFeatures", N_LIST);
+        const char *f;
+        for (size_t j = 0; (f = gwr_config_supported_features(j)) != NULL;
+             j++)
+            add_cstr(add(feats, NULL, N_MAP), "name", f);
+    }
+    free(seen);
+}
+
 static int
 build(gwr_config *cfg, node *root)
 {
@@ -351,6 +402,7 @@ build(gwr_config *cfg, node *root)
         return rc;
     add_cstr(root, "apiVersion", "v1");
     node *items = add(root, "items", N_LIST);
+    add_gateway_classes(cfg, items, ng);
     for (size_t i = 0; i < ng; i++) {
         const gwr_gateway_status *gs = gwr_config_status_gateway(cfg, i);
         /* Another controller's Gateway gets no status from us. */
