@@ -83,6 +83,10 @@ gwr_build__pop(gwr_build *b, size_t mark)
 
 static void
 vdiag(gwr_build *b, uint32_t sev, const gwr_node *at, const char *fmt,
+      va_list ap) GWR_PRINTF(4, 0);
+
+static void
+vdiag(gwr_build *b, uint32_t sev, const gwr_node *at, const char *fmt,
       va_list ap)
 {
     gwr_diag_loc loc;

@@ -105,6 +105,40 @@ gwr_build__service(gwr_build *b, const gwr_node *obj, const gwr_meta *meta)
 
 /* ---- EndpointSlice ------------------------------------------------------- */
 
+/*
+ * The Kubernetes API validation of discovery/v1 (not a CRD schema:
+ * k8s.io/kubernetes pkg/apis/discovery/validation/validation.go,
+ * validateEndpoints / validatePorts / validateAddressType):
+ *   - addressType required, one of IPv4, IPv6, FQDN;
+ *   - endpoints <= 1000 (maxEndpoints); each endpoint's addresses 1..100
+ *     (Required "must contain at least 1 address", maxAddresses = 100);
+ *   - ports <= 20000 (maxPorts; the type's doc comment says 100, the
+ *     validation enforces 20000); a non-empty port name is a DNS-1123
+ *     label and names are unique; protocol TCP | UDP | SCTP (defaulted
+ *     to TCP); the port number is an optional int32 with NO range check.
+ * The address strings themselves (IP / FQDN syntax per addressType) are
+ * not checked here (docs/CONFIG.md).
+ */
+static void
+endpoint_addresses(gwr_build *b, const gwr_node *en, gwr_endpoint *e)
+{
+    const gwr_node *l = gwr_build__list(b, en, "addresses", 1, 1, 100);
+    if (l == NULL)
+        return;
+    size_t mk = gwr_build__push(b, "addresses");
+    e->addresses.items = gwr_build__alloc(b, l->n, sizeof(gwr_str));
+    for (size_t i = 0; i < l->n; i++) {
+        size_t mi = gwr_build__push_index(b, i);
+        const gwr_node *it = l->items[i];
+        if (gwr_build__is(b, it, GWR_NODE_STRING) &&
+            e->addresses.items != NULL)
+            e->addresses.items[e->addresses.n++] = gwr_build__copy(b,
+                                                                   it->text);
+        gwr_build__pop(b, mi);
+    }
+    gwr_build__pop(b, mk);
+}
+
 static void
 endpoints(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
 {
@@ -125,8 +159,7 @@ endpoints(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
         const gwr_node *en = l->items[i];
         if (gwr_build__is(b, en, GWR_NODE_MAP)) {
             gwr_endpoint *e = &es->endpoints[es->n_endpoints++];
-            if (gwr_build__get(b, en, "addresses", GWR_NODE_SEQ, 1) != NULL)
-                gwr_build__strs(b, en, "addresses", 100, 1, 0, &e->addresses);
+            endpoint_addresses(b, en, e);
             e->ready = 1;
             int have_serving = 0;
             const gwr_node *c = gwr_build__get(b, en, "conditions",
@@ -156,7 +189,7 @@ slice_ports(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
         "name", "port", "protocol", "appProtocol", NULL
     };
     static const char *const protos[] = { "TCP", "UDP", "SCTP", NULL };
-    const gwr_node *l = gwr_build__list(b, obj, "ports", 0, 0, 100);
+    const gwr_node *l = gwr_build__list(b, obj, "ports", 0, 0, 20000);
     if (l == NULL)
         return;
     size_t mk = gwr_build__push(b, "ports");
@@ -167,9 +200,33 @@ slice_ports(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
         if (gwr_build__is(b, pn, GWR_NODE_MAP)) {
             gwr_endpoint_port *p = &es->ports[es->n_ports++];
             int64_t v;
-            gwr_build__str(b, pn, "name", 0, 0, 63, &p->name);
-            if (gwr_build__int(b, pn, "port", 0, 1, 65535, &v))
-                p->port = (uint32_t)v;
+            const gwr_node *nn = gwr_node__get(pn, "name");
+            int name_ok = 1;
+            p->name = gwr_build__lit("");       /* unset = "" = unnamed */
+            if (gwr_build__has(pn, "name") &&
+                !(nn->type == GWR_NODE_STRING && nn->text.len == 0))
+                name_ok = gwr_build__str_check(b, pn, "name", 0,
+                                               gwr_build__check_dns_label,
+                                               &p->name);
+            /* Unset and "" are the same name (defaulted to ""), so two
+             * unnamed ports are duplicates too. */
+            for (size_t j = 0; name_ok && j + 1 < es->n_ports; j++)
+                if (gwr_str__eq(es->ports[j].name, p->name)) {
+                    gwr_build__error_key(b, pn, "name", "duplicate port name "
+                                         "\"%.*s\"", (int)p->name.len,
+                                         p->name.ptr);
+                    break;
+                }
+            /* int32, no range check in the API; only 1..65535 can be a
+             * port, anything else is kept as unset (0) with a warning. */
+            if (gwr_build__int(b, pn, "port", 0, INT32_MIN, INT32_MAX, &v)) {
+                if (v >= 1 && v <= 65535)
+                    p->port = (uint32_t)v;
+                else
+                    gwr_build__warn_key(b, pn, "port", "%lld is not a usable "
+                                        "port number (1 to 65535); treated "
+                                        "as unset", (long long)v);
+            }
             p->protocol = gwr_build__lit("TCP");
             gwr_build__enum(b, pn, "protocol", 0, protos, &p->protocol, NULL);
             gwr_build__str(b, pn, "appProtocol", 0, 1, 0, &p->app_protocol);

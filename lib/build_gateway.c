@@ -2,9 +2,10 @@
  * libgwroute - SPDX-License-Identifier: MIT
  *
  * GatewayClass and Gateway (spec §1.2, §7.4): listeners with their TLS and
- * allowedRoutes, the listener CEL rules, addresses, infrastructure and the
+ * allowedRoutes, the listener CEL rules, addresses, infrastructure, the
  * backend client certificate (v1.2 experimental spec.backendTLS or
- * >= v1.4 spec.tls.backend).
+ * >= v1.4 spec.tls.backend), and the later fields spec.tls.frontend,
+ * spec.allowedListeners and spec.defaultScope (validated only).
  */
 #include <string.h>
 
@@ -177,15 +178,16 @@ allowed_routes(gwr_build *b, const gwr_node *ln, gwr_listener *out)
 }
 
 static void
-object_refs(gwr_build *b, const gwr_node *map, const char *key, size_t min,
-            size_t max)
+object_refs(gwr_build *b, const gwr_node *map, const char *key, int required,
+            size_t min, size_t max)
 {
-    /* frontendValidation.caCertificateRefs: ObjectReference, read for
-     * validation only (the model does not carry them). */
+    /* Frontend CA certificate refs (listener tls.frontendValidation and
+     * spec.tls.frontend): ObjectReference, read for validation only (the
+     * model does not carry them). */
     static const char *const known[] = {
         "group", "kind", "name", "namespace", NULL
     };
-    const gwr_node *l = gwr_build__list(b, map, key, 0, min, max);
+    const gwr_node *l = gwr_build__list(b, map, key, required, min, max);
     if (l == NULL)
         return;
     size_t mk = gwr_build__push(b, key);
@@ -249,7 +251,7 @@ listener_tls(gwr_build *b, const gwr_node *t, gwr_str ns, gwr_listener *out)
                                         GWR_NODE_MAP, 0);
     if (fv != NULL) {
         size_t mk = gwr_build__push(b, "frontendValidation");
-        object_refs(b, fv, "caCertificateRefs", 1, 8);
+        object_refs(b, fv, "caCertificateRefs", 0, 1, 8);
         gwr_build__fields(b, fv, fv_known);
         gwr_build__pop(b, mk);
     }
@@ -475,6 +477,84 @@ client_cert(gwr_build *b, const gwr_node *holder, gwr_gateway *g)
     gwr_build__fields(b, holder, known);
 }
 
+/*
+ * spec.tls.frontend (>= v1.5 standard; client certificate validation):
+ * {default (required) TLSConfig, perPort[] (<= 64, list-map by port)
+ * {port (required, 1..65535), tls (required) TLSConfig}}, TLSConfig =
+ * {validation {caCertificateRefs (required, 1..16 ObjectReference), mode
+ * AllowValidOnly | AllowInsecureFallback, default AllowValidOnly}}.
+ * Sources: spec §1.2, §1.8, §7.4 (CA refs 1..16, unique port); required
+ * markers, the enum and the CEL message from upstream apis/v1
+ * gateway_types.go (FrontendTLSConfig, TLSPortConfig,
+ * FrontendTLSValidation). The library terminates no TLS: validated, not
+ * stored, no routing effect.
+ */
+static void
+frontend_tls_config(gwr_build *b, const gwr_node *map, const char *key)
+{
+    static const char *const known[] = { "validation", NULL };
+    static const char *const v_known[] = { "caCertificateRefs", "mode", NULL };
+    static const char *const modes[] = {
+        "AllowValidOnly", "AllowInsecureFallback", NULL
+    };
+    const gwr_node *c = gwr_build__get(b, map, key, GWR_NODE_MAP, 1);
+    if (c == NULL)
+        return;
+    size_t mk = gwr_build__push(b, key);
+    const gwr_node *v = gwr_build__get(b, c, "validation", GWR_NODE_MAP, 0);
+    if (v != NULL) {
+        size_t mv = gwr_build__push(b, "validation");
+        object_refs(b, v, "caCertificateRefs", 1, 1, 16);
+        gwr_build__enum(b, v, "mode", 0, modes, NULL, NULL);
+        gwr_build__fields(b, v, v_known);
+        gwr_build__pop(b, mv);
+    }
+    gwr_build__fields(b, c, known);
+    gwr_build__pop(b, mk);
+}
+
+static void
+frontend_tls(gwr_build *b, const gwr_node *t)
+{
+    static const char *const known[] = { "default", "perPort", NULL };
+    static const char *const pp_known[] = { "port", "tls", NULL };
+    const gwr_node *f = gwr_build__get(b, t, "frontend", GWR_NODE_MAP, 0);
+    if (f == NULL)
+        return;
+    size_t mk = gwr_build__push(b, "frontend");
+    frontend_tls_config(b, f, "default");
+    const gwr_node *l = gwr_build__list(b, f, "perPort", 0, 0, 64);
+    if (l != NULL) {
+        size_t ml = gwr_build__push(b, "perPort");
+        int dup = 0;
+        for (size_t i = 0; i < l->n; i++) {
+            size_t mi = gwr_build__push_index(b, i);
+            const gwr_node *pp = l->items[i];
+            if (gwr_build__is(b, pp, GWR_NODE_MAP)) {
+                int64_t port;
+                if (gwr_build__int(b, pp, "port", 1, 1, 65535, &port)) {
+                    for (size_t j = 0; j < i; j++) {
+                        const gwr_node *op = gwr_node__get(l->items[j],
+                                                           "port");
+                        dup |= op != NULL && op->type == GWR_NODE_INT &&
+                               op->ival == port;
+                    }
+                }
+                frontend_tls_config(b, pp, "tls");
+                gwr_build__fields(b, pp, pp_known);
+            }
+            gwr_build__pop(b, mi);
+        }
+        gwr_build__pop(b, ml);
+        /* One CEL rule over the whole list, reported once at it. */
+        if (dup)
+            gwr_build__error_key(b, f, "perPort", "Port for TLS configuration "
+                                 "must be unique within the Gateway");
+    }
+    gwr_build__fields(b, f, known);
+    gwr_build__pop(b, mk);
+}
+
 static void
 gateway_tls(gwr_build *b, const gwr_node *spec, gwr_gateway *g)
 {
@@ -489,10 +569,53 @@ gateway_tls(gwr_build *b, const gwr_node *spec, gwr_gateway *g)
         client_cert(b, be, g);
         gwr_build__pop(b, mb);
     }
-    /* tls.frontend (>= v1.5) has no routing effect; its type is checked,
-     * its content is not read. */
-    gwr_build__get(b, t, "frontend", GWR_NODE_MAP, 0);
+    frontend_tls(b, t);
     gwr_build__fields(b, t, known);
+    gwr_build__pop(b, mk);
+}
+
+/*
+ * spec.allowedListeners (ListenerSets; >= v1.5 standard): {namespaces
+ * {from All | Selector | Same | None, default None; selector
+ * LabelSelector}} (spec §1.2; upstream apis/v1 AllowedListeners /
+ * ListenerNamespaces). As for allowedRoutes, `from: Selector` without a
+ * selector selects nothing (warning). ListenerSets are not loaded:
+ * validated, not stored, no routing effect.
+ */
+static void
+allowed_listeners(gwr_build *b, const gwr_node *spec)
+{
+    static const char *const known[] = { "namespaces", NULL };
+    static const char *const ns_known[] = { "from", "selector", NULL };
+    static const char *const froms[] = {
+        "All", "Selector", "Same", "None", NULL
+    };
+    const gwr_node *al = gwr_build__get(b, spec, "allowedListeners",
+                                        GWR_NODE_MAP, 0);
+    if (al == NULL)
+        return;
+    size_t mk = gwr_build__push(b, "allowedListeners");
+    const gwr_node *ns = gwr_build__get(b, al, "namespaces", GWR_NODE_MAP, 0);
+    if (ns != NULL) {
+        size_t mn = gwr_build__push(b, "namespaces");
+        size_t f = 3;
+        gwr_build__enum(b, ns, "from", 0, froms, NULL, &f);
+        const gwr_node *sel = gwr_build__get(b, ns, "selector", GWR_NODE_MAP,
+                                             0);
+        if (sel != NULL) {
+            size_t ms = gwr_build__push(b, "selector");
+            gwr_label_selector tmp;
+            memset(&tmp, 0, sizeof(tmp));
+            label_selector(b, sel, &tmp);
+            gwr_build__pop(b, ms);
+        }
+        if (f == 1 && sel == NULL)
+            gwr_build__warn(b, ns, "from: Selector without a selector "
+                            "selects no namespace");
+        gwr_build__fields(b, ns, ns_known);
+        gwr_build__pop(b, mn);
+    }
+    gwr_build__fields(b, al, known);
     gwr_build__pop(b, mk);
 }
 
@@ -503,6 +626,7 @@ gwr_build__gateway(gwr_build *b, const gwr_node *obj, const gwr_meta *meta)
         "gatewayClassName", "listeners", "addresses", "infrastructure",
         "backendTLS", "tls", "allowedListeners", "defaultScope", NULL
     };
+    static const char *const default_scopes[] = { "All", "None", NULL };
     gwr_gateway *g = gwr_build__alloc(b, 1, sizeof(*g));
     if (g == NULL)
         return NULL;
@@ -523,6 +647,12 @@ gwr_build__gateway(gwr_build *b, const gwr_node *obj, const gwr_meta *meta)
         gwr_build__pop(b, mb);
     }
     gateway_tls(b, spec, g);
+    allowed_listeners(b, spec);
+    /* spec.defaultScope (>= v1.4 experimental, GEP-3793): the
+     * GatewayDefaultScope enum All | None that the routes'
+     * useDefaultGateways also uses (upstream apis/v1). Default Gateways
+     * are not implemented: validated, not stored. */
+    gwr_build__enum(b, spec, "defaultScope", 0, default_scopes, NULL, NULL);
     gwr_build__fields(b, spec, known);
     gwr_build__pop(b, mk);
     return g;

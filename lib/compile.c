@@ -35,6 +35,29 @@ typedef struct route_slot {
     size_t n_matches;
 } route_slot;
 
+/* An interned table string: every string of the table is stored once
+ * (namespaces, Service names, "Service", header names, ... repeat across
+ * thousands of rules), packed without alignment padding. */
+typedef struct istr {
+    const char *ptr;          /* NULL = empty slot */
+    size_t len;
+    uint64_t h;
+} istr;
+
+/* A backend record shared by every backendRef that names the same
+ * (resolution, group, kind, namespace, name, port): the record only
+ * depends on those. `rule` is the last rule that took it: two backendRefs
+ * of one rule keep distinct records, because callers tell a rule's
+ * backendRefs apart by record address (gwr_decision_rule_backend()
+ * "chosen", the engine's retry candidates). */
+typedef struct shared_be {
+    const gwr_backend_res *res;       /* NULL when unresolved */
+    const gwr_backend_ref *ref;
+    gwr_backend *be;          /* NULL = empty slot */
+    const void *rule;
+    uint64_t h;
+} shared_be;
+
 typedef struct entry {
     gwr_str host;                 /* effective hostname, "" = catch-all */
     const tbl_match *m;
@@ -49,6 +72,20 @@ typedef struct cstate {
     size_t cap_regexes;
     entry *entries;
     size_t n_entries, cap_entries;
+    /* Compile-time scratch, freed when compile returns (never in the
+     * table): the interned strings, the shared backends, key/value arrays
+     * for the hash maps, the route lookup. */
+    istr *strs;               /* open addressing, load <= 1/2 */
+    size_t strs_mask, n_strs;
+    char *pool;               /* packed string storage in the arena */
+    size_t pool_left;
+    shared_be *bes;           /* open addressing, load <= 1/2 */
+    size_t bes_mask, n_bes;
+    gwr_str *keys;
+    void **vals;
+    size_t cap_keys, cap_vals;
+    route_slot **rslots;      /* route -> slot (open addressing) */
+    size_t rslots_mask;
     char *errbuf;
     size_t errbuf_size;
 } cstate;
@@ -67,13 +104,73 @@ fail(cstate *c, int rc, const char *fmt, ...)
     return rc;
 }
 
+#define TRY(x) do { int rc_ = (x); if (rc_ != GWR_OK) return rc_; } while (0)
+
+#define POOL_CHUNK 4096u
+
+/* Copy in (NUL-terminated) into the table, once per distinct string. */
 static int
 cp(cstate *c, gwr_str in, gwr_str *out)
 {
-    return gwr_arena__str(&c->t->arena, in, out);
+    if (in.len == 0) {
+        *out = (gwr_str){ "", 0 };
+        return GWR_OK;
+    }
+    if (2 * (c->n_strs + 1) > c->strs_mask + 1) {
+        size_t cap = c->strs_mask ? 2 * (c->strs_mask + 1) : 1024;
+        istr *ns = gwr__calloc(c->ctx, cap, sizeof(*ns));
+        if (ns == NULL)
+            return GWR_E_NOMEM;
+        for (size_t i = 0; c->strs != NULL && i <= c->strs_mask; i++) {
+            if (c->strs[i].ptr == NULL)
+                continue;
+            size_t j = (size_t)c->strs[i].h & (cap - 1);
+            while (ns[j].ptr != NULL)
+                j = (j + 1) & (cap - 1);
+            ns[j] = c->strs[i];
+        }
+        gwr__free(c->ctx, c->strs);
+        c->strs = ns;
+        c->strs_mask = cap - 1;
+    }
+    uint64_t h = gwr_table__hash(in);
+    size_t j = (size_t)h & c->strs_mask;
+    for (; c->strs[j].ptr != NULL; j = (j + 1) & c->strs_mask) {
+        if (c->strs[j].h == h && c->strs[j].len == in.len &&
+            memcmp(c->strs[j].ptr, in.ptr, in.len) == 0) {
+            *out = (gwr_str){ c->strs[j].ptr, in.len };
+            return GWR_OK;
+        }
+    }
+    if (in.len >= SIZE_MAX / 2)
+        return GWR_E_NOMEM;
+    if (c->pool_left < in.len + 1) {
+        /* Strings longer than a chunk get their own block; the current
+         * chunk's tail stays available for the next short ones. */
+        if (in.len + 1 > POOL_CHUNK / 4) {
+            char *p = gwr_arena__strndup(&c->t->arena, in.ptr, in.len);
+            if (p == NULL)
+                return GWR_E_NOMEM;
+            c->strs[j] = (istr){ p, in.len, h };
+            c->n_strs++;
+            *out = (gwr_str){ p, in.len };
+            return GWR_OK;
+        }
+        c->pool = gwr_arena__alloc(&c->t->arena, POOL_CHUNK);
+        if (c->pool == NULL)
+            return GWR_E_NOMEM;
+        c->pool_left = POOL_CHUNK;
+    }
+    char *p = c->pool;
+    memcpy(p, in.ptr, in.len);
+    p[in.len] = '\0';
+    c->pool += in.len + 1;
+    c->pool_left -= in.len + 1;
+    c->strs[j] = (istr){ p, in.len, h };
+    c->n_strs++;
+    *out = (gwr_str){ p, in.len };
+    return GWR_OK;
 }
-
-#define TRY(x) do { int rc_ = (x); if (rc_ != GWR_OK) return rc_; } while (0)
 
 static int
 add_regex(cstate *c, gwr_str pattern, const gwr_regex **out)
@@ -190,6 +287,94 @@ conv_backend(cstate *c, const gwr_backend_ref *ref, gwr_backend *be)
             be->n_ca = p->n_ca_refs;
         }
     }
+    return GWR_OK;
+}
+
+/* What conv_backend() reads of a resolution: resolutions are per
+ * backendRef, so records are shared by content, not by address. */
+static int
+res_same(const gwr_backend_res *a, const gwr_backend_res *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return a->valid == b->valid && a->proto == b->proto &&
+           a->port == b->port && a->tls == b->tls &&
+           a->slices == b->slices && a->n_slices == b->n_slices;
+}
+
+static uint64_t
+be_hash(const gwr_backend_res *res, const gwr_backend_ref *ref)
+{
+    uint64_t h = gwr_select__hash(
+        res ? (uint64_t)(uintptr_t)res->slices ^ ((uint64_t)res->valid << 1)
+            : 1, ref->port);
+    h = gwr_select__hash(h, gwr_table__hash(ref->group));
+    h = gwr_select__hash(h, gwr_table__hash(ref->kind));
+    h = gwr_select__hash(h, gwr_table__hash(ref->ns));
+    return gwr_select__hash(h, gwr_table__hash(ref->name));
+}
+
+static int
+be_same(const shared_be *e, const gwr_backend_res *res,
+        const gwr_backend_ref *ref, uint64_t h)
+{
+    return e->h == h && res_same(e->res, res) && e->ref->port == ref->port &&
+           gwr_str__eq(e->ref->group, ref->group) &&
+           gwr_str__eq(e->ref->kind, ref->kind) &&
+           gwr_str__eq(e->ref->ns, ref->ns) &&
+           gwr_str__eq(e->ref->name, ref->name);
+}
+
+/* The backend record of a backendRef of `rule`: shared with earlier
+ * rules that named the same backend, a fresh one when this rule already
+ * took the shared record (see shared_be). */
+static int
+shared_backend(cstate *c, const gwr_backend_ref *ref, const void *rule,
+               const gwr_backend **out)
+{
+    if (2 * (c->n_bes + 1) > c->bes_mask + 1) {
+        size_t cap = c->bes_mask ? 2 * (c->bes_mask + 1) : 256;
+        shared_be *nb = gwr__calloc(c->ctx, cap, sizeof(*nb));
+        if (nb == NULL)
+            return GWR_E_NOMEM;
+        for (size_t i = 0; c->bes != NULL && i <= c->bes_mask; i++) {
+            if (c->bes[i].be == NULL)
+                continue;
+            size_t j = (size_t)c->bes[i].h & (cap - 1);
+            while (nb[j].be != NULL)
+                j = (j + 1) & (cap - 1);
+            nb[j] = c->bes[i];
+        }
+        gwr__free(c->ctx, c->bes);
+        c->bes = nb;
+        c->bes_mask = cap - 1;
+    }
+    const gwr_backend_res *res = gwr_resolve__backend(c->view, ref);
+    uint64_t h = be_hash(res, ref);
+    size_t j = (size_t)h & c->bes_mask;
+    for (; c->bes[j].be != NULL; j = (j + 1) & c->bes_mask) {
+        if (!be_same(&c->bes[j], res, ref, h))
+            continue;
+        if (c->bes[j].rule != rule) {
+            c->bes[j].rule = rule;
+            *out = c->bes[j].be;
+            return GWR_OK;
+        }
+        /* Second backendRef to it in one rule: a record of its own. */
+        gwr_backend *be = gwr_arena__calloc(&c->t->arena, 1, sizeof(*be));
+        if (be == NULL)
+            return GWR_E_NOMEM;
+        TRY(conv_backend(c, ref, be));
+        *out = be;
+        return GWR_OK;
+    }
+    gwr_backend *be = gwr_arena__calloc(&c->t->arena, 1, sizeof(*be));
+    if (be == NULL)
+        return GWR_E_NOMEM;
+    TRY(conv_backend(c, ref, be));
+    c->bes[j] = (shared_be){ res, ref, be, rule, h };
+    c->n_bes++;
+    *out = be;
     return GWR_OK;
 }
 
@@ -330,8 +515,10 @@ set_key(tbl_match *m)
 static int
 grpc_match(cstate *c, const gwr_route_match *rm, tbl_match *m)
 {
+    static const tbl_gmatch none = { { "", 0 }, { "", 0 }, NULL, NULL };
     gwr_str slash = GWR_STR_LIT("/");
     m->grpc = 1;
+    m->g = &none;
     if (!rm->has_grpc_method ||
         (rm->grpc_service.len == 0 && rm->grpc_method.len == 0)) {
         m->cls = TBL_C_G_ANY;
@@ -339,39 +526,43 @@ grpc_match(cstate *c, const gwr_route_match *rm, tbl_match *m)
         m->path = slash;
         return GWR_OK;
     }
+    tbl_gmatch *g = gwr_arena__calloc(&c->t->arena, 1, sizeof(*g));
+    if (g == NULL)
+        return GWR_E_NOMEM;
+    m->g = g;
     int exact = rm->grpc_type == GWR_MATCH_EXACT;
     uint32_t given = exact ? TBL_GSIDE_EXACT : TBL_GSIDE_REGEX;
-    TRY(cp(c, rm->grpc_service, &m->svc));
-    TRY(cp(c, rm->grpc_method, &m->meth));
-    m->svc_rank = m->svc.len ? given : TBL_GSIDE_NONE;
-    m->meth_rank = m->meth.len ? given : TBL_GSIDE_NONE;
-    if (!exact && m->svc.len)
-        TRY(add_regex(c, m->svc, &m->svc_re));
-    if (!exact && m->meth.len)
-        TRY(add_regex(c, m->meth, &m->meth_re));
+    TRY(cp(c, rm->grpc_service, &g->svc));
+    TRY(cp(c, rm->grpc_method, &g->meth));
+    m->svc_rank = g->svc.len ? given : TBL_GSIDE_NONE;
+    m->meth_rank = g->meth.len ? given : TBL_GSIDE_NONE;
+    if (!exact && g->svc.len)
+        TRY(add_regex(c, g->svc, &g->svc_re));
+    if (!exact && g->meth.len)
+        TRY(add_regex(c, g->meth, &g->meth_re));
     gwr_buf b;
     gwr_buf__init(&b, c->ctx);
-    if (exact && m->svc.len && m->meth.len) {
+    if (exact && g->svc.len && g->meth.len) {
         m->cls = TBL_C_G_FULL;
         m->path_type = GWR_MATCH_EXACT;
-        gwr_buf__printf(&b, "/%.*s/%.*s", (int)m->svc.len, m->svc.ptr,
-                        (int)m->meth.len, m->meth.ptr);
-    } else if (exact && m->svc.len) {
+        gwr_buf__printf(&b, "/%.*s/%.*s", (int)g->svc.len, g->svc.ptr,
+                        (int)g->meth.len, g->meth.ptr);
+    } else if (exact && g->svc.len) {
         m->cls = TBL_C_G_SVC;
         m->path_type = GWR_MATCH_PREFIX;
-        gwr_buf__printf(&b, "/%.*s/", (int)m->svc.len, m->svc.ptr);
-        m->key = m->svc;
+        gwr_buf__printf(&b, "/%.*s/", (int)g->svc.len, g->svc.ptr);
+        m->key = g->svc;
     } else {
         m->cls = exact ? TBL_C_G_METH
-                 : m->svc.len ? TBL_C_G_RE_SVC : TBL_C_G_RE_METH;
+                 : g->svc.len ? TBL_C_G_RE_SVC : TBL_C_G_RE_METH;
         m->path_type = GWR_MATCH_REGEX;
         if (exact)
-            m->key = m->meth;
+            m->key = g->meth;
         gwr_buf__printf(&b, "/%.*s/%.*s",
-                        (int)(m->svc.len ? m->svc.len : 1),
-                        m->svc.len ? m->svc.ptr : "*",
-                        (int)(m->meth.len ? m->meth.len : 1),
-                        m->meth.len ? m->meth.ptr : "*");
+                        (int)(g->svc.len ? g->svc.len : 1),
+                        g->svc.len ? g->svc.ptr : "*",
+                        (int)(g->meth.len ? g->meth.len : 1),
+                        g->meth.len ? g->meth.ptr : "*");
     }
     int rc = b.err;
     gwr_str s = { b.ptr, b.len };
@@ -413,7 +604,8 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
             nm += r->rules[i].n_matches ? r->rules[i].n_matches : 1;
     slot->route = r;
     slot->n_matches = 0;
-    slot->matches = nm ? gwr_arena__calloc(a, nm, sizeof(tbl_match *)) : NULL;
+    /* Only the compile needs this list: it lives outside the table. */
+    slot->matches = nm ? gwr__calloc(c->ctx, nm, sizeof(tbl_match *)) : NULL;
     if (nm && slot->matches == NULL)
         return GWR_E_NOMEM;
     for (size_t i = 0; i < r->n_rules; i++) {
@@ -427,8 +619,10 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
         tu->index = (int)i;
         TRY(cp(c, ru->name, &tu->name));
         tu->salt = rule_salt(r, i);
+        size_t nrf = 0;
         TRY(conv_filters(c, ru->filters, ru->n_filters, tu->salt,
-                         &tu->filters, &tu->n_filters));
+                         &tu->filters, &nrf));
+        tu->n_filters = (uint32_t)nrf;
         if (ru->n_backends > 0) {
             tu->brefs = gwr_arena__calloc(a, ru->n_backends, sizeof(tbl_bref));
             tu->cum = gwr_arena__calloc(a, ru->n_backends, sizeof(uint32_t));
@@ -437,29 +631,37 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
             uint64_t sum = 0;
             for (size_t k = 0; k < ru->n_backends; k++) {
                 const gwr_backend_ref *br = &ru->backends[k];
-                TRY(conv_backend(c, br, &tu->brefs[k].be));
+                TRY(shared_backend(c, br, tu, &tu->brefs[k].be));
                 tu->brefs[k].weight = br->weight;
+                size_t nf = 0;
                 TRY(conv_filters(c, br->filters, br->n_filters,
                                  gwr_select__hash(tu->salt, k + 1),
-                                 &tu->brefs[k].filters,
-                                 &tu->brefs[k].n_filters));
+                                 &tu->brefs[k].filters, &nf));
+                tu->brefs[k].n_filters = (uint32_t)nf;
                 /* 16 weights of at most 1e6 each fit in 32 bits. */
                 sum += br->weight;
                 tu->cum[k] = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
             }
-            tu->n_brefs = ru->n_backends;
+            tu->n_brefs = (uint32_t)ru->n_backends;
         }
         tu->timeout_request_ms = ru->timeout_request_ms;
         tu->timeout_backend_ms = ru->timeout_backend_ms;
-        tu->has_retry = ru->retry.set;
-        tu->attempts = ru->retry.set ? ru->retry.attempts : -1;
-        tu->backoff_ms = ru->retry.set ? ru->retry.backoff_ms : -1;
-        if (ru->retry.n_codes > 0) {
-            tu->codes = gwr_arena__calloc(a, ru->retry.n_codes, sizeof(uint16_t));
-            if (tu->codes == NULL)
+        if (ru->retry.set) {
+            tbl_retry *rt = gwr_arena__calloc(a, 1, sizeof(*rt));
+            if (rt == NULL)
                 return GWR_E_NOMEM;
-            memcpy(tu->codes, ru->retry.codes, ru->retry.n_codes * sizeof(uint16_t));
-            tu->n_codes = ru->retry.n_codes;
+            rt->attempts = ru->retry.attempts;
+            rt->backoff_ms = ru->retry.backoff_ms;
+            if (ru->retry.n_codes > 0) {
+                rt->codes = gwr_arena__calloc(a, ru->retry.n_codes,
+                                              sizeof(uint16_t));
+                if (rt->codes == NULL)
+                    return GWR_E_NOMEM;
+                memcpy(rt->codes, ru->retry.codes,
+                       ru->retry.n_codes * sizeof(uint16_t));
+                rt->n_codes = ru->retry.n_codes;
+            }
+            tu->retry = rt;
         }
         /* A GRPCRoute rule without matches matches every gRPC request. */
         size_t n = ru->n_matches ? ru->n_matches : 1;
@@ -492,21 +694,59 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
     return GWR_OK;
 }
 
+static size_t
+route_hash(const gwr_route *r, size_t mask)
+{
+    return (size_t)gwr_select__hash((uint64_t)(uintptr_t)r, 0x52) & mask;
+}
+
+/* The slot of route r, converted on first use. A hash from the route
+ * pointer to its slot keeps this O(1): a linear search over the routes
+ * made compile quadratic (16k routes at 100k rules). */
 static int
 route_slot_of(cstate *c, const gwr_route *r, route_slot **out)
 {
-    for (size_t i = 0; i < c->n_routes; i++) {
-        if (c->routes[i].route == r) {
-            *out = &c->routes[i];
-            return GWR_OK;
+    if (c->rslots != NULL) {
+        for (size_t j = route_hash(r, c->rslots_mask); c->rslots[j] != NULL;
+             j = (j + 1) & c->rslots_mask) {
+            if (c->rslots[j]->route == r) {
+                *out = c->rslots[j];
+                return GWR_OK;
+            }
         }
     }
-    TRY(gwr__grow(c->ctx, (void **)&c->routes, &c->cap_routes, c->n_routes + 1,
-                  sizeof(route_slot)));
+    if (c->n_routes == c->cap_routes) {
+        /* Slots move when the array grows: rebuild the lookup after. */
+        TRY(gwr__grow(c->ctx, (void **)&c->routes, &c->cap_routes,
+                      c->n_routes + 1, sizeof(route_slot)));
+        size_t cap = 4;
+        while (cap < 2 * c->cap_routes)
+            cap *= 2;
+        route_slot **ns = gwr__calloc(c->ctx, cap, sizeof(*ns));
+        if (ns == NULL)
+            return GWR_E_NOMEM;
+        gwr__free(c->ctx, c->rslots);
+        c->rslots = ns;
+        c->rslots_mask = cap - 1;
+        for (size_t i = 0; i < c->n_routes; i++) {
+            size_t j = route_hash(c->routes[i].route, cap - 1);
+            while (ns[j] != NULL)
+                j = (j + 1) & (cap - 1);
+            ns[j] = &c->routes[i];
+        }
+    }
     route_slot *s = &c->routes[c->n_routes];
     memset(s, 0, sizeof(*s));
-    TRY(conv_route(c, r, s));
+    int rc = conv_route(c, r, s);
+    if (rc != GWR_OK) {
+        gwr__free(c->ctx, s->matches);
+        return rc;
+    }
     c->n_routes++;
+    size_t j = route_hash(r, c->rslots_mask);
+    while (c->rslots[j] != NULL)
+        j = (j + 1) & c->rslots_mask;
+    c->rslots[j] = s;
     *out = s;
     return GWR_OK;
 }
@@ -536,6 +776,20 @@ cmp_entry(const void *pa, const void *pb)
                       : gwr_table__cmp_match(a->m, b->m);
 }
 
+/* Key and value arrays for building n map entries: compile scratch, the
+ * maps copy what they keep. */
+static int
+scratch_kv(cstate *c, size_t n)
+{
+    if (n > c->cap_keys)
+        TRY(gwr__grow(c->ctx, (void **)&c->keys, &c->cap_keys, n,
+                      sizeof(gwr_str)));
+    if (n > c->cap_vals)
+        TRY(gwr__grow(c->ctx, (void **)&c->vals, &c->cap_vals, n,
+                      sizeof(void *)));
+    return GWR_OK;
+}
+
 /* Turn entries[lo, hi) (one host, sorted by class, key, precedence) into a
  * bucket: per keyed class a hash map of lists, per other class one list. */
 static int
@@ -562,10 +816,9 @@ build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
     lists[TBL_C_G_RE_SVC] = &b->g_re_svc;
     lists[TBL_C_G_RE_METH] = &b->g_re_meth;
     lists[TBL_C_G_ANY] = &b->g_any;
-    gwr_str *keys = gwr_arena__calloc(a, n, sizeof(*keys));
-    void **vals = gwr_arena__calloc(a, n, sizeof(*vals));
-    if (keys == NULL || vals == NULL)
-        return GWR_E_NOMEM;
+    TRY(scratch_kv(c, n));
+    gwr_str *keys = c->keys;
+    void **vals = c->vals;
     for (size_t i = 0; i < n;) {
         uint32_t cls = items[i]->cls;
         if (!keyed_class(cls)) {
@@ -612,11 +865,13 @@ push_entry(cstate *c, gwr_str host, const tbl_match *m)
     return GWR_OK;
 }
 
+static int hosts_index(cstate *c, tbl_listener *l, gwr_str *hk, void **hv,
+                       size_t nb);
+
 static int
 build_listener(cstate *c, tbl_listener *l, const gwr_attachment *atts,
                size_t n_atts, size_t li, int implicit)
 {
-    gwr_arena *a = &c->t->arena;
     c->n_entries = 0;
     for (size_t i = 0; i < n_atts; i++) {
         const gwr_attachment *at = &atts[i];
@@ -644,12 +899,27 @@ build_listener(cstate *c, tbl_listener *l, const gwr_attachment *atts,
     for (size_t i = 0; i < c->n_entries; i++)
         if (i == 0 || !gwr_str__eq(c->entries[i].host, c->entries[i - 1].host))
             nb++;
-    gwr_str *hk = gwr_arena__calloc(a, nb, sizeof(*hk));
-    void **hv = gwr_arena__calloc(a, nb, sizeof(*hv));
-    gwr_str *wk = gwr_arena__calloc(a, nb, sizeof(*wk));
-    void **wv = gwr_arena__calloc(a, nb, sizeof(*wv));
-    if (hk == NULL || hv == NULL || wk == NULL || wv == NULL)
+    /* Host and wildcard keys: compile scratch (build_bucket reuses
+     * c->keys / c->vals, so these are separate). */
+    gwr_str *hk = gwr__calloc(c->ctx, 2 * nb, sizeof(*hk));
+    void **hv = gwr__calloc(c->ctx, 2 * nb, sizeof(*hv));
+    if (hk == NULL || hv == NULL) {
+        gwr__free(c->ctx, hk);
+        gwr__free(c->ctx, hv);
         return GWR_E_NOMEM;
+    }
+    int rc = hosts_index(c, l, hk, hv, nb);
+    gwr__free(c->ctx, hk);
+    gwr__free(c->ctx, hv);
+    return rc;
+}
+
+static int
+hosts_index(cstate *c, tbl_listener *l, gwr_str *hk, void **hv, size_t nb)
+{
+    gwr_arena *a = &c->t->arena;
+    gwr_str *wk = hk + nb;
+    void **wv = hv + nb;
     size_t nhk = 0, nwk = 0;
     for (size_t i = 0; i < c->n_entries;) {
         size_t j = i + 1;
@@ -671,7 +941,7 @@ build_listener(cstate *c, tbl_listener *l, const gwr_attachment *atts,
         c->t->n_entries += j - i;
         i = j;
     }
-    TRY(gwr_smap__build(a, &l->hosts, hk, hv, nhk, 0));
+    TRY(gwr_smap__build(a, &l->hosts, hk, hv, nhk, 1));
     TRY(gwr_smap__build(a, &l->wild, wk, wv, nwk, 1));
     return GWR_OK;
 }
@@ -782,8 +1052,15 @@ gwr_table_compile(gwr_table **out, const gwr_config *cfg,
     c.t = t;
     c.ctx = ctx;
     int rc = compile(&c, cfg, &o);
+    for (size_t i = 0; i < c.n_routes; i++)
+        gwr__free(ctx, c.routes[i].matches);
     gwr__free(ctx, c.routes);
     gwr__free(ctx, c.entries);
+    gwr__free(ctx, c.strs);
+    gwr__free(ctx, c.bes);
+    gwr__free(ctx, c.keys);
+    gwr__free(ctx, c.vals);
+    gwr__free(ctx, c.rslots);
     if (rc != GWR_OK) {
         if (rc == GWR_E_NOMEM)
             fail(&c, rc, "out of memory");

@@ -254,12 +254,15 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     }
     d->host = host;
     gwr_str path, query;
-    gwr_path__split(target, &path, &query);
+    int normal = !(t->flags & GWR_COMPILE_NO_NORMALIZATION) &&
+                 gwr_path__split_normal(target, t->path_flags, &path, &query);
+    if (!normal)
+        gwr_path__split(target, &path, &query);
     d->has_query = query.ptr != NULL;
     d->query = d->has_query ? query : (gwr_str){ "", 0 };
     if (t->flags & GWR_COMPILE_NO_NORMALIZATION) {
         d->path = path.len ? path : (gwr_str){ "/", 1 };
-    } else if (gwr_path__is_normal(path, t->path_flags)) {
+    } else if (normal) {
         d->path = path;           /* nearly every request: no copy */
     } else {
         rc = gwr_path__normalize(path, t->path_flags, d->pathbuf.ptr,
@@ -538,32 +541,32 @@ gwr_decision_backend_timeout_ms(const gwr_decision *d)
 int
 gwr_decision_has_retry(const gwr_decision *d)
 {
-    return d && d->rule ? d->rule->has_retry : 0;
+    return d && d->rule ? d->rule->retry != NULL : 0;
 }
 
 int64_t
 gwr_decision_retry_attempts(const gwr_decision *d)
 {
-    return d && d->rule && d->rule->has_retry ? d->rule->attempts : -1;
+    return d && d->rule && d->rule->retry ? d->rule->retry->attempts : -1;
 }
 
 int64_t
 gwr_decision_retry_backoff_ms(const gwr_decision *d)
 {
-    return d && d->rule && d->rule->has_retry ? d->rule->backoff_ms : -1;
+    return d && d->rule && d->rule->retry ? d->rule->retry->backoff_ms : -1;
 }
 
 size_t
 gwr_decision_retry_codes(const gwr_decision *d, const uint16_t **codes)
 {
-    if (d == NULL || d->rule == NULL || !d->rule->has_retry) {
+    if (d == NULL || d->rule == NULL || d->rule->retry == NULL) {
         if (codes)
             *codes = NULL;
         return 0;
     }
     if (codes)
-        *codes = d->rule->codes;
-    return d->rule->n_codes;
+        *codes = d->rule->retry->codes;
+    return d->rule->retry->n_codes;
 }
 
 size_t

@@ -35,15 +35,15 @@ gwr_decision_rule_backend(const gwr_decision *d, size_t i, uint32_t *weight,
         *weight = br->weight;
     if (flags != NULL) {
         uint32_t f = 0;
-        if (!br->be.valid)
+        if (!br->be->valid)
             f |= GWR_RULE_BACKEND_INVALID;
         if (br->n_filters > 0)
             f |= GWR_RULE_BACKEND_FILTERED;
-        if (&br->be == d->backend)
+        if (br->be == d->backend)
             f |= GWR_RULE_BACKEND_CHOSEN;
         *flags = f;
     }
-    return &br->be;
+    return br->be;
 }
 
 /* ---- snapshot ---------------------------------------------------------- */

@@ -408,12 +408,12 @@ gwr_filters__apply(gwr_decision *d)
     size_t idx = rule->n_brefs
         ? gwr_select__weighted(d->seed, rule->salt, rule->cum, rule->n_brefs)
         : SIZE_MAX;
-    if (idx == SIZE_MAX || !rule->brefs[idx].be.valid) {
+    if (idx == SIZE_MAX || !rule->brefs[idx].be->valid) {
         s.error = 1;
         return finish(&s);
     }
     const tbl_bref *br = &rule->brefs[idx];
-    d->backend = &br->be;
+    d->backend = br->be;
     rc = run(&s, br->filters, br->n_filters);
     if (rc != GWR_OK)
         return rc;

@@ -23,6 +23,17 @@
 #  define GWR_UNLIKELY(x) (x)
 #endif
 
+/* An intended fall-through between switch labels (gcc accepts a comment,
+ * clang needs the attribute). */
+#if defined(__has_attribute)
+#  if __has_attribute(fallthrough)
+#    define GWR_FALLTHROUGH __attribute__((fallthrough))
+#  endif
+#endif
+#ifndef GWR_FALLTHROUGH
+#  define GWR_FALLTHROUGH ((void)0)
+#endif
+
 #define GWR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- context (lib/context.c) ------------------------------------------ */

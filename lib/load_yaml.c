@@ -221,7 +221,7 @@ scalar_type(yreader *y, const yaml_event_t *ev, uint32_t line, uint32_t col,
     switch (kind) {
     case TAG_OTHER:
         rc = unknown_tag(y, tag, line, col);
-        /* fall through */
+        GWR_FALLTHROUGH;
     case TAG_NONE:
         if (plain)
             n->type = gwr_scalar__resolve(s, &n->ival, &n->bval, &range);

@@ -146,9 +146,10 @@ gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
     if (m->grpc) {
         /* §3.9: gRPC requests only; each given side of the method match
          * tests its own component of "/service/method". */
-        if (!d->grpc || !grpc_side_ok(d, m->svc_rank, m->svc, m->svc_re,
+        const tbl_gmatch *g = m->g;
+        if (!d->grpc || !grpc_side_ok(d, m->svc_rank, g->svc, g->svc_re,
                                       d->grpc_svc) ||
-            !grpc_side_ok(d, m->meth_rank, m->meth, m->meth_re, d->grpc_meth))
+            !grpc_side_ok(d, m->meth_rank, g->meth, g->meth_re, d->grpc_meth))
             return GWR_OK;
     }
     if (m->method.len && !gwr_str__eq(m->method, d->method))
@@ -198,10 +199,10 @@ first_ok(gwr_decision *d, const tbl_list *l)
  * whole path and of every prefix that ends before a '/', which are the
  * PathPrefix keys to probe. Every bucket the host visits reuses them, so a
  * path costs one pass however many buckets and prefixes are probed. */
-#define PATH_HASHES 2
+#define PATH_HASHES 32
 /* Label suffixes of a request host hashed in one pass (see
  * gwr_match__find); a longer host hashes the rest one by one. */
-#define WILD_SUFFIXES 1
+#define WILD_SUFFIXES 32
 
 typedef struct path_hashes {
     uint64_t full;            /* the whole path */
@@ -359,12 +360,11 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
     hash_path(d->path, &ph);
     gwr_str host = d->host;
     const tbl_match *m = NULL;
-    if (host.len > 0 && l->hosts.slots != NULL)
-        m = search_bucket(d, gwr_smap__get(&l->hosts, host), &ph);
-    if (m == NULL && host.len > 0 && l->wild.slots != NULL) {
-        /* Wildcard buckets, longest suffix first. The map is keyed by
-         * hashes read from the right, so one right-to-left pass yields the
-         * hash of every label suffix; they are probed left to right. */
+    if (host.len > 0 && (l->hosts.slots != NULL || l->wild.slots != NULL)) {
+        /* Both host maps are keyed by hashes read from the right, so one
+         * right-to-left pass yields the hash of the whole host and of
+         * every label suffix (the wildcard keys). The exact bucket first,
+         * then the wildcard buckets, longest suffix first. */
         size_t at[WILD_SUFFIXES];
         uint64_t hs[WILD_SUFFIXES];
         size_t n = 0;
@@ -377,10 +377,15 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
             }
             h = gwr_fnv__step(h, c);
         }
+        if (l->hosts.slots != NULL)
+            m = search_bucket(d, gwr_smap__get_h(&l->hosts, host,
+                                                 gwr_fnv__final(h)), &ph);
+        if (l->wild.slots == NULL)
+            n = 0;
         /* A host with more labels than recorded: the longer suffixes
          * first, hashed one by one. */
-        size_t stop = n == WILD_SUFFIXES ? at[n - 1] : host.len;
-        for (size_t i = 0; m == NULL && n == WILD_SUFFIXES && i < stop; i++) {
+        size_t stop = n == WILD_SUFFIXES ? at[n - 1] : 0;
+        for (size_t i = 0; m == NULL && i < stop; i++) {
             if (host.ptr[i] != '.')
                 continue;
             gwr_str suffix = { host.ptr + i + 1, host.len - i - 1 };

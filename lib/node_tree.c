@@ -121,6 +121,10 @@ build_path(gwr_tree *t, const gwr_str *extra)
 
 static int
 vdiag(gwr_tree *t, uint32_t sev, uint32_t line, uint32_t col,
+      const gwr_str *extra, const char *fmt, va_list ap) GWR_PRINTF(6, 0);
+
+static int
+vdiag(gwr_tree *t, uint32_t sev, uint32_t line, uint32_t col,
       const gwr_str *extra, const char *fmt, va_list ap)
 {
     build_path(t, extra);
@@ -530,7 +534,9 @@ gwr_tree__end(gwr_tree *t, gwr_node **node, size_t *logical)
     gwr_tree_frame *f = &t->frames[t->depth - 1];
     gwr_node *n = f->node;
     size_t count = t->nscratch - f->start;
-    const gwr_node_pair *kids = t->scratch + f->start;
+    /* scratch is still NULL when no key/item was ever pushed. */
+    const gwr_node_pair *kids = t->scratch != NULL ? t->scratch + f->start
+                                                   : NULL;
     int rc = GWR_OK;
     if (n->type == GWR_NODE_MAP) {
         rc = check_dups(t, kids, count);

@@ -290,37 +290,66 @@ gwr_path__normalize(gwr_str in, uint32_t flags, char *buf, size_t buflen,
     return GWR_OK;
 }
 
-int
-gwr_path__is_normal(gwr_str in, uint32_t flags)
+/* The normal-path scan of in, stopping at the first '?' or '#': the
+ * length of the path part, or SIZE_MAX when that part is not normal. */
+static size_t
+normal_prefix(gwr_str in, uint32_t flags)
 {
-    /* Nearly every real request path is already normal: plain pchar
-     * bytes, no escapes, no empty or dot segments. One table lookup per
-     * byte proves it, and the caller then uses the input as is, which is
-     * exactly what gwr_path__normalize() would have written. */
     const char *p = in.ptr;
     size_t n = in.len;
     if (n == 0 || p[0] != '/')
-        return 0;
+        return SIZE_MAX;
     int merge = (flags & GWR_PATH__MERGE_SLASHES) != 0;
     int dots = (flags & GWR_PATH__REMOVE_DOT_SEGMENTS) != 0;
     size_t seg = 1;               /* start of the current segment */
     int only_dots = 1;            /* the segment so far is all '.' */
-    for (size_t i = 1; i < n; i++) {
+    size_t i = 1;
+    for (; i < n; i++) {
         unsigned cls = path_class[(unsigned char)p[i]];
         if (cls == PC_PLAIN) {
             only_dots = 0;
         } else if (cls == PC_SLASH) {
             if (merge && i == seg)
-                return 0;         /* "//" */
+                return SIZE_MAX;  /* "//" */
             if (dots && only_dots && (i - seg == 1 || i - seg == 2))
-                return 0;         /* "/./" or "/../" */
+                return SIZE_MAX;  /* "/./" or "/../" */
             seg = i + 1;
             only_dots = 1;
         } else if (cls != PC_DOT) {
-            return 0;
+            if (p[i] == '?' || p[i] == '#')
+                break;
+            return SIZE_MAX;
         }
     }
-    return !(dots && only_dots && (n - seg == 1 || n - seg == 2));
+    if (dots && only_dots && (i - seg == 1 || i - seg == 2))
+        return SIZE_MAX;
+    return i;
+}
+
+int
+gwr_path__split_normal(gwr_str target, uint32_t flags, gwr_str *path,
+                       gwr_str *query)
+{
+    /* Nearly every real request path is already normal: plain pchar
+     * bytes, no escapes, no empty or dot segments. One table lookup per
+     * byte proves it, and the caller then uses the input as is, which is
+     * exactly what gwr_path__normalize() would have written. */
+    /* A target starting with '/' is origin-form, so the split is at the
+     * first '?' or '#', which the normal-path scan stops at anyway: one
+     * pass does both. */
+    size_t end = normal_prefix(target, flags);
+    if (end == SIZE_MAX)
+        return 0;
+    *path = (gwr_str){ target.ptr, end };
+    if (end < target.len && target.ptr[end] == '?') {
+        size_t q = end + 1, qe = q;
+        while (qe < target.len && target.ptr[qe] != '#')
+            qe++;
+        *query = (gwr_str){ target.ptr + q, qe - q };
+    } else {
+        *query = (gwr_str){ NULL, 0 };
+    }
+    return 1;
 }
 
 /* ---- matching ------------------------------------------------------------ */

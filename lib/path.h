@@ -74,12 +74,16 @@ int
 gwr_path__normalize(gwr_str in, uint32_t flags, char *buf, size_t buflen,
                     gwr_str *out);
 
-/* 1 when gwr_path__normalize(in, flags) would return in itself, byte for
- * byte (no escape to decode or add, no empty segment to merge, no dot
- * segment to remove, nothing to reject), so the caller can use in without
- * copying it; 0 when the full normalizer must run. */
+/* gwr_path__split() plus a normality check in one pass: 1 when the
+ * target's path part is already normal, i.e. gwr_path__normalize() would
+ * return it byte for byte (no escape to decode or add, no empty segment to
+ * merge, no dot segment to remove, nothing to reject), so the caller uses
+ * it without copying; *path and *query are then set exactly as
+ * gwr_path__split() sets them. 0 when the caller must split and normalize
+ * the long way (nothing set). */
 int
-gwr_path__is_normal(gwr_str in, uint32_t flags);
+gwr_path__split_normal(gwr_str target, uint32_t flags, gwr_str *path,
+                       gwr_str *query);
 
 /* PathPrefix (§3.3): element-wise, case-sensitive; one trailing '/' of the
  * configured value is ignored; "/" matches every path. */

@@ -160,12 +160,12 @@ gwr_table__cmp_grpc(const tbl_match *a, const tbl_match *b)
      * longer one first) (docs/DECISIONS.md). */
     if (a->svc_rank != b->svc_rank)
         return a->svc_rank > b->svc_rank ? -1 : 1;
-    if (a->svc.len != b->svc.len)
-        return a->svc.len > b->svc.len ? -1 : 1;
+    if (a->g->svc.len != b->g->svc.len)
+        return a->g->svc.len > b->g->svc.len ? -1 : 1;
     if (a->meth_rank != b->meth_rank)
         return a->meth_rank > b->meth_rank ? -1 : 1;
-    if (a->meth.len != b->meth.len)
-        return a->meth.len > b->meth.len ? -1 : 1;
+    if (a->g->meth.len != b->g->meth.len)
+        return a->g->meth.len > b->g->meth.len ? -1 : 1;
     if (a->n_headers != b->n_headers)
         return a->n_headers > b->n_headers ? -1 : 1;
     return cmp_tail(a, b);

@@ -61,9 +61,9 @@ gwr_fnv__final(uint64_t h)
 
 /* gwr_fnv__final of the FNV-1a state over every byte of s, left to right. */
 uint64_t gwr_table__hash(gwr_str s);
-/* The same over the bytes of s from the last to the first: the wildcard
- * map is keyed by host suffixes, whose hashes a request host yields one
- * per label when it is read from the right. */
+/* The same over the bytes of s from the last to the first: the listener
+ * host maps (exact and wildcard) use it, because a request host read from
+ * the right yields its own hash and every label suffix's in one pass. */
 uint64_t gwr_table__hash_rev(gwr_str s);
 /* Build a map of n distinct keys in the arena, hashed with
  * gwr_table__hash (gwr_table__hash_rev when rev). GWR_OK / GWR_E_NOMEM. */
@@ -120,10 +120,11 @@ typedef struct tbl_filter {
 } tbl_filter;
 
 typedef struct tbl_bref {
-    gwr_backend be;
-    uint32_t weight;
+    const gwr_backend *be;    /* shared by the rules naming the same
+                                 backend; distinct within one rule */
     tbl_filter *filters;
-    size_t n_filters;
+    uint32_t weight;
+    uint32_t n_filters;
 } tbl_bref;
 
 typedef struct tbl_route {
@@ -133,21 +134,25 @@ typedef struct tbl_route {
     int64_t creation_ms;
 } tbl_route;
 
-typedef struct tbl_rule {
-    const tbl_route *route;
-    int index;
-    gwr_str name;
-    tbl_filter *filters;
-    size_t n_filters;
-    tbl_bref *brefs;
-    size_t n_brefs;
-    uint32_t *cum;            /* running sums of the weights */
-    uint64_t salt;            /* weighted choice salt */
-    int64_t timeout_request_ms, timeout_backend_ms;
-    int has_retry;
+/* HTTPRoute retry (GEP-1731), apart from tbl_rule: few rules have one. */
+typedef struct tbl_retry {
     uint16_t *codes;
     size_t n_codes;
     int64_t attempts, backoff_ms;
+} tbl_retry;
+
+typedef struct tbl_rule {
+    const tbl_route *route;
+    gwr_str name;
+    tbl_filter *filters;
+    tbl_bref *brefs;
+    uint32_t *cum;            /* running sums of the weights */
+    uint64_t salt;            /* weighted choice salt */
+    int64_t timeout_request_ms, timeout_backend_ms;
+    const tbl_retry *retry;   /* NULL: no retry */
+    int index;
+    uint32_t n_filters;
+    uint32_t n_brefs;
 } tbl_rule;
 
 typedef struct tbl_vmatch {   /* header or query param predicate */
@@ -180,26 +185,35 @@ enum {
  * (docs/DECISIONS.md). */
 enum { TBL_GSIDE_NONE = 0, TBL_GSIDE_REGEX = 1, TBL_GSIDE_EXACT = 2 };
 
+/* The method match of a GRPCRoute match, apart from tbl_match so that
+ * HTTPRoute matches (nearly all) do not carry it. */
+typedef struct tbl_gmatch {
+    gwr_str svc, meth;        /* as written; empty when absent */
+    const gwr_regex *svc_re, *meth_re;        /* RegularExpression sides */
+} tbl_gmatch;
+
+/* Laid out by size, with narrow counters and enums, to keep the table
+ * small (docs/PERFORMANCE.md: bytes per rule). */
 typedef struct tbl_match {
     const tbl_rule *rule;
-    uint32_t index;           /* in rules[].matches */
-    uint32_t cls;             /* TBL_C_* */
-    uint32_t path_type;       /* gwr_match_type (gRPC: of the path
-                                 equivalent, GEP-1016; display only) */
     gwr_str path;             /* as written (gRPC: the equivalent path) */
     gwr_str key;              /* exact: path; prefix: path minus one
                                  trailing '/' ("/" gives ""); gRPC: the
                                  hash key of the class ("/s/m", "s", "m") */
-    const gwr_regex *re;      /* HTTP REGEX */
-    int grpc;                 /* a GRPCRoute match: only gRPC requests */
-    uint32_t svc_rank, meth_rank;     /* TBL_GSIDE_* */
-    gwr_str svc, meth;        /* as written; empty when absent */
-    const gwr_regex *svc_re, *meth_re;        /* RegularExpression sides */
     gwr_str method;           /* empty = any */
+    const gwr_regex *re;      /* HTTP REGEX */
+    const tbl_gmatch *g;      /* gRPC method match (never NULL on a
+                                 GRPCRoute match; NULL on HTTPRoute ones) */
     tbl_vmatch *headers;
-    size_t n_headers;
     tbl_vmatch *query;
-    size_t n_query;
+    uint32_t index;           /* in rules[].matches */
+    uint32_t n_headers;
+    uint32_t n_query;
+    uint8_t cls;              /* TBL_C_* */
+    uint8_t path_type;        /* gwr_match_type (gRPC: of the path
+                                 equivalent, GEP-1016; display only) */
+    uint8_t grpc;             /* a GRPCRoute match: only gRPC requests */
+    uint8_t svc_rank, meth_rank;      /* TBL_GSIDE_* */
 } tbl_match;
 
 /* ---- index ------------------------------------------------------------- */

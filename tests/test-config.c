@@ -480,6 +480,88 @@ test_config_defaults(void **state)
     gwr_config_free(cfg);
 }
 
+/* sessionPersistence is stored in the model, both shapes (nothing acts on
+ * it yet; docs/CONFIG.md). */
+static const char session_text[] =
+    "apiVersion: gateway.networking.k8s.io/v1\n"
+    "kind: HTTPRoute\n"
+    "metadata: {name: sp}\n"
+    "spec:\n"
+    "  rules:\n"
+    "  - sessionPersistence:\n"
+    "      sessionName: s1\n"
+    "      idleTimeout: 30s\n"
+    "      absoluteTimeout: 1h\n"
+    "      cookieConfig: {lifetimeType: Permanent}\n"
+    "  - sessionPersistence:\n"
+    "      cookie: {name: SID}\n"
+    "  - sessionPersistence:\n"
+    "      type: Header\n"
+    "      header: {name: x-session}\n"
+    "  - sessionPersistence: {}\n"
+    "  - {}\n"
+    "---\n"
+    "apiVersion: gateway.networking.k8s.io/v1\n"
+    "kind: GRPCRoute\n"
+    "metadata: {name: gsp}\n"
+    "spec:\n"
+    "  rules:\n"
+    "  - sessionPersistence:\n"
+    "      absoluteTimeout: 10m\n"
+    "      cookie: {name: g, path: /svc, lifetimeType: Permanent}\n";
+
+static void
+test_config_session_persistence(void **state)
+{
+    (void)state;
+    gwr_config *cfg = new_config();
+    assert_int_equal(add(cfg, session_text, "sp.yaml"), GWR_OK);
+    assert_int_equal(gwr_config_diag_count(cfg), 0);
+    assert_int_equal(cfg->model.n_routes, 2);
+    const gwr_route *r = cfg->model.routes[0];
+    assert_int_equal(r->n_rules, 5);
+    const gwr_session_persistence *s = &r->rules[0].session;
+    assert_int_equal(s->set, 1);
+    assert_int_equal(s->shape, GWR_SESSION_SHAPE_V1_2);
+    assert_int_equal(s->type, GWR_SESSION_COOKIE);
+    assert_string_equal(s->name.ptr, "s1");
+    assert_int_equal(s->cookie_path.len, 0);
+    assert_int_equal(s->lifetime, GWR_COOKIE_LIFETIME_PERMANENT);
+    assert_int_equal(s->absolute_timeout_ms, 3600000);
+    assert_int_equal(s->idle_timeout_ms, 30000);
+    s = &r->rules[1].session;
+    assert_int_equal(s->set, 1);
+    assert_int_equal(s->shape, GWR_SESSION_SHAPE_HEAD);
+    assert_int_equal(s->type, GWR_SESSION_COOKIE);
+    assert_string_equal(s->name.ptr, "SID");
+    assert_string_equal(s->cookie_path.ptr, "/");
+    assert_int_equal(s->lifetime, GWR_COOKIE_LIFETIME_SESSION);
+    assert_int_equal(s->absolute_timeout_ms, -1);
+    assert_int_equal(s->idle_timeout_ms, -1);
+    s = &r->rules[2].session;
+    assert_int_equal(s->shape, GWR_SESSION_SHAPE_HEAD);
+    assert_int_equal(s->type, GWR_SESSION_HEADER);
+    assert_string_equal(s->name.ptr, "x-session");
+    assert_int_equal(s->cookie_path.len, 0);
+    s = &r->rules[3].session;
+    assert_int_equal(s->set, 1);
+    assert_int_equal(s->shape, GWR_SESSION_SHAPE_V1_2);
+    assert_int_equal(s->type, GWR_SESSION_COOKIE);
+    assert_int_equal(s->name.len, 0);
+    s = &r->rules[4].session;
+    assert_int_equal(s->set, 0);
+    assert_int_equal(s->absolute_timeout_ms, -1);
+    const gwr_route *g = cfg->model.routes[1];
+    s = &g->rules[0].session;
+    assert_int_equal(s->set, 1);
+    assert_int_equal(s->shape, GWR_SESSION_SHAPE_HEAD);
+    assert_string_equal(s->name.ptr, "g");
+    assert_string_equal(s->cookie_path.ptr, "/svc");
+    assert_int_equal(s->lifetime, GWR_COOKIE_LIFETIME_PERMANENT);
+    assert_int_equal(s->absolute_timeout_ms, 600000);
+    gwr_config_free(cfg);
+}
+
 /* ---- diagnostics ------------------------------------------------------------ */
 
 static void
@@ -607,6 +689,7 @@ main(void)
         cmocka_unit_test(test_config_versions),
         cmocka_unit_test(test_config_rfc3339),
         cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_config_session_persistence),
         cmocka_unit_test(test_config_diag_format),
         cmocka_unit_test(test_config_view_invalidation),
         cmocka_unit_test(test_config_alloc_sweep),

@@ -20,10 +20,14 @@
 -- :close() (safe twice) and an ffi.gc finalizer as a safety net. Decisions
 -- and status are plain Lua tables: they stay valid forever.
 --
--- ABI: gwr_request, gwr_compile_opts and gwr_io are declared with their v1
--- fields and passed with size = ffi.sizeof(our declaration), the "older
--- caller" case a newer library accepts (docs/ABI.md). Opaque handles are
--- never dereferenced.
+-- The exchange engine (gwroute/engine.h) is gwroute.engine(host): host
+-- callbacks are methods of a Lua table, see "the exchange engine" below
+-- and docs/EMBEDDING.md "From Python and LuaJIT".
+--
+-- ABI: gwr_request and gwr_compile_opts are declared with their v1 fields,
+-- gwr_io with its engine members, and passed with size = ffi.sizeof(our
+-- declaration), the "older caller" case a newer library accepts
+-- (docs/ABI.md). Opaque handles are never dereferenced.
 
 local ffi = require "ffi"
 local bit = require "bit"
@@ -51,11 +55,37 @@ typedef struct gwr_allocator {
     void (*free)(void *p, void *ud);
     void *ud;
 } gwr_allocator;
+typedef struct gwr_upstream gwr_upstream;
+typedef struct gwr_engine gwr_engine;
+/* gwr_io with its engine members. The respond member's gwr_str body is
+ * declared as its two fields (body_ptr, body_len): LuaJIT cannot create
+ * callbacks that take a struct by value, and on the ABIs where the engine
+ * binding is enabled (see ENGINE_ABI_OK) a 16-byte {pointer, size_t}
+ * struct is passed exactly like these two arguments. */
+typedef int (*gwr_io_set_timer_fn)(uint64_t deadline_ms, void *ud);
+typedef int (*gwr_io_connect_fn)(const gwr_backend *be, uint32_t proto,
+                                 uint64_t conn_id, void *ud);
+typedef int (*gwr_io_send_request_fn)(uint64_t conn_id, uint64_t xid,
+                                      const gwr_upstream *req, void *ud);
+typedef int (*gwr_io_send_mirror_fn)(const gwr_backend *be,
+                                     const gwr_upstream *req, void *ud);
+typedef int (*gwr_io_respond_fn)(uint64_t exchange_id, int status,
+                                 const gwr_header *headers, size_t n,
+                                 const char *body_ptr, size_t body_len,
+                                 void *ud);
+typedef void (*gwr_io_cancel_fn)(uint64_t id, void *ud);
+typedef uint64_t (*gwr_io_now_ms_fn)(void *ud);
 typedef struct gwr_io {
     size_t size;
-    uint64_t (*now_ms)(void *ud);
+    gwr_io_now_ms_fn now_ms;
     void (*random)(uint8_t *buf, size_t len, void *ud);
     void (*log)(uint32_t level, gwr_str msg, void *ud);
+    gwr_io_set_timer_fn set_timer;
+    gwr_io_connect_fn connect;
+    gwr_io_send_request_fn send_request;
+    gwr_io_send_mirror_fn send_mirror;
+    gwr_io_respond_fn respond;
+    gwr_io_cancel_fn cancel;
 } gwr_io;
 typedef int (*gwr_header_fn)(size_t index, gwr_header *out, void *ud);
 typedef struct gwr_request {
@@ -224,6 +254,35 @@ size_t gwr_decision_retry_codes(const gwr_decision *d, const uint16_t **codes);
 size_t gwr_decision_extension_count(const gwr_decision *d);
 int gwr_decision_extension(const gwr_decision *d, size_t i, gwr_str *group,
                            gwr_str *kind, gwr_str *name);
+
+int gwr_engine_new(gwr_engine **out, gwr_ctx *ctx);
+void gwr_engine_free(gwr_engine *e);
+int gwr_engine_set_option(gwr_engine *e, uint32_t option, int64_t value);
+int gwr_engine_submit(gwr_engine *e, const gwr_decision *d,
+                      uint64_t *exchange_id_out);
+int gwr_engine_on_connected(gwr_engine *e, uint64_t conn_id, int status);
+int gwr_engine_on_response_head(gwr_engine *e, uint64_t xid, int http_status,
+                                const gwr_header *headers, size_t n);
+int gwr_engine_on_body_done(gwr_engine *e, uint64_t xid);
+int gwr_engine_on_error(gwr_engine *e, uint64_t id, int err);
+int gwr_engine_on_timer(gwr_engine *e);
+int gwr_engine_cancel(gwr_engine *e, uint64_t exchange_id);
+uint64_t gwr_engine_next_deadline(const gwr_engine *e);
+size_t gwr_engine_exchange_count(const gwr_engine *e);
+uint64_t gwr_engine_response_source(const gwr_engine *e,
+                                    uint64_t exchange_id);
+uint64_t gwr_upstream_exchange_id(const gwr_upstream *u);
+uint32_t gwr_upstream_attempt(const gwr_upstream *u);
+int gwr_upstream_is_mirror(const gwr_upstream *u);
+const gwr_backend *gwr_upstream_backend(const gwr_upstream *u);
+uint32_t gwr_upstream_protocol(const gwr_upstream *u);
+gwr_str gwr_upstream_method(const gwr_upstream *u);
+gwr_str gwr_upstream_scheme(const gwr_upstream *u);
+gwr_str gwr_upstream_host(const gwr_upstream *u);
+gwr_str gwr_upstream_path(const gwr_upstream *u);
+size_t gwr_upstream_header_count(const gwr_upstream *u);
+const gwr_header *gwr_upstream_header(const gwr_upstream *u, size_t i);
+uint64_t gwr_upstream_deadline(const gwr_upstream *u);
 ]]
 
 local M = {}
@@ -893,5 +952,429 @@ function M.decision_json(d)
     end
     return table.concat(o)
 end
+
+-- ---- the exchange engine -----------------------------------------------------------------
+--
+--   local eng = gwroute.engine(host, { options = { default_attempts = 2 } })
+--   local d = eng:match(router, { host = "svc", path = "/x" })
+--   local id = eng:submit(d)             -- callbacks run inside
+--   ... eng:on_connected(conn_id) / eng:on_response_head(xid, 200, hdrs)
+--   ... eng:on_body_done(xid) / eng:on_error(id) / eng:on_timer()
+--   eng:close()
+--
+-- host: a table whose methods (called as host:name(...)) are the gwr_io
+-- engine members; a missing one leaves the member NULL (library default):
+--   now_ms() -> number                    monotonic ms
+--   set_timer(deadline_or_nil)            nil disarms; call eng:on_timer()
+--   connect(backend, protocol, conn_id) -> true when usable right now
+--   send_request(conn_id, xid, upstream)
+--   send_mirror(backend, upstream)
+--   respond(exchange_id, status, headers, body)
+--   cancel(id)
+-- backend/upstream/headers are plain Lua tables copied from the C views
+-- (which are valid only during the callback). Ids and deadlines are Lua
+-- numbers (the engine's ids come from a counter, exact below 2^53);
+-- "no deadline" (UINT64_MAX) is nil. Returning nil/false/0 is success, a
+-- negative number a failure. A Lua error in a callback never unwinds
+-- through C: it is caught, the callback returns -1 (the engine call gives
+-- GWR_E_CALLBACK) and the engine method raises an error table
+-- { code = E_CALLBACK, errors = {...}, exchange_id = ... }; errors of
+-- callbacks whose failure the engine ignores (cancel, send_mirror,
+-- now_ms) go to eng.unreported_errors. Engine calls made from inside a
+-- callback raise E_STATE (the read-only ones work). One engine per thread
+-- (per OpenResty worker); it owns its context.
+
+local NO_DEADLINE = 0xffffffffffffffffULL   -- UINT64_MAX
+M.NO_DEADLINE = NO_DEADLINE
+M.ENGINE_OPTIONS = { default_attempts = 0, default_backoff_ms = 1,
+                     backoff_cap_factor = 2, jitter = 3,
+                     default_request_timeout_ms = 4,
+                     retry_other_backend = 5 }
+
+-- Where gwr_io.respond's by-value gwr_str body is passed like two scalar
+-- arguments (the declaration above): SysV x86-64, AArch64 (AAPCS64 and
+-- Apple), and x86 (on the stack). Not Windows x64 (by reference).
+local ENGINE_ABI_OK = (ffi.arch == "x64" and ffi.os ~= "Windows")
+    or ffi.arch == "arm64" or ffi.arch == "x86"
+M.ENGINE_ABI_OK = ENGINE_ABI_OK
+
+local HOST_MEMBERS = { "now_ms", "set_timer", "connect", "send_request",
+                       "send_mirror", "respond", "cancel" }
+
+local function id_num(v) return tonumber(v) end
+
+local function read_upstream(u)
+    local hs = {}
+    for i = 0, tonumber(C.gwr_upstream_header_count(u)) - 1 do
+        local h = C.gwr_upstream_header(u, i)
+        if h ~= nil then hs[#hs + 1] = { s(h.name), s(h.value) } end
+    end
+    local be = C.gwr_upstream_backend(u)
+    local dl = C.gwr_upstream_deadline(u)
+    return {
+        exchange_id = id_num(C.gwr_upstream_exchange_id(u)),
+        attempt = tonumber(C.gwr_upstream_attempt(u)),
+        is_mirror = C.gwr_upstream_is_mirror(u) == 1,
+        backend = be ~= nil and read_backend(be) or nil,
+        protocol = PROTOCOLS[tonumber(C.gwr_upstream_protocol(u))] or "http",
+        method = s(C.gwr_upstream_method(u)),
+        scheme = s(C.gwr_upstream_scheme(u)),
+        host = s(C.gwr_upstream_host(u)),
+        path = s(C.gwr_upstream_path(u)),
+        headers = hs,
+        deadline = dl ~= NO_DEADLINE and tonumber(dl) or nil,
+    }
+end
+
+-- A host callback's return value as the C int.
+local function status_of(v, connect)
+    if v == nil or v == false then return 0 end
+    if v == true then return connect and 1 or 0 end
+    if type(v) ~= "number" then
+        error("host callback returned " .. tostring(v)
+              .. " (want nil, a boolean or a number)", 0)
+    end
+    if v < 0 then return -1 end
+    if connect and v >= 1 then return 1 end
+    return 0
+end
+
+-- The callbacks, as Lua functions over a state table `st` (never over the
+-- engine object, so an unclosed engine can still be collected).
+local function make_callbacks(st)
+    local host = st.host
+    local function guarded(fail, body)
+        return function(...)
+            local ok, rc = pcall(body, ...)
+            if ok then return rc end
+            st.caught[#st.caught + 1] = rc
+            return fail
+        end
+    end
+    local fns = {}
+    if host.now_ms then
+        fns.now_ms = function()
+            local ok, v = pcall(host.now_ms, host)
+            if ok and type(v) == "number" then
+                st.last_now = v
+            elseif ok then
+                st.caught[#st.caught + 1] = "now_ms returned " .. tostring(v)
+            else
+                st.caught[#st.caught + 1] = v
+            end
+            return st.last_now
+        end
+    end
+    if host.set_timer then
+        fns.set_timer = guarded(-1, function(deadline)
+            return status_of(host:set_timer(deadline ~= NO_DEADLINE
+                                            and tonumber(deadline) or nil))
+        end)
+    end
+    if host.connect then
+        fns.connect = guarded(-1, function(be, proto, conn_id)
+            return status_of(host:connect(read_backend(be),
+                PROTOCOLS[tonumber(proto)] or "http", id_num(conn_id)), true)
+        end)
+    end
+    if host.send_request then
+        fns.send_request = guarded(-1, function(conn_id, xid, u)
+            return status_of(host:send_request(id_num(conn_id), id_num(xid),
+                                               read_upstream(u)))
+        end)
+    end
+    if host.send_mirror then
+        fns.send_mirror = guarded(-1, function(be, u)
+            return status_of(host:send_mirror(read_backend(be),
+                                              read_upstream(u)))
+        end)
+    end
+    if host.respond then
+        fns.respond = guarded(-1, function(id, status, hs, n, bptr, blen)
+            local headers = {}
+            for i = 0, tonumber(n) - 1 do
+                headers[#headers + 1] = { s(hs[i].name), s(hs[i].value) }
+            end
+            local body = ""
+            if bptr ~= nil and blen > 0 then
+                body = ffi.string(bptr, blen)
+            end
+            return status_of(host:respond(id_num(id), tonumber(status),
+                                          headers, body))
+        end)
+    end
+    if host.cancel then
+        fns.cancel = guarded(nil, function(id)
+            host:cancel(id_num(id))
+        end)
+    end
+    return fns
+end
+
+local CB_TYPES = { now_ms = "gwr_io_now_ms_fn",
+                   set_timer = "gwr_io_set_timer_fn",
+                   connect = "gwr_io_connect_fn",
+                   send_request = "gwr_io_send_request_fn",
+                   send_mirror = "gwr_io_send_mirror_fn",
+                   respond = "gwr_io_respond_fn",
+                   cancel = "gwr_io_cancel_fn" }
+
+-- Frees everything but the engine itself (already freed): the decision,
+-- the context and the ffi callbacks. Captures no engine object.
+local function release(res)
+    if res.dec ~= nil then
+        C.gwr_decision_free(res.dec)
+        res.dec = nil
+    end
+    if res.ctx ~= nil then
+        C.gwr_ctx_free(res.ctx)
+        res.ctx = nil
+    end
+    for _, name in ipairs(HOST_MEMBERS) do
+        local cb = res.cbs[name]
+        if cb ~= nil then
+            res.cbs[name] = nil
+            cb:free()
+        end
+    end
+end
+-- Also runs from a finalizer (inside a GC step): keep it interpreted.
+-- Compiled, freeing the callbacks there hung LuaJIT 2.1.0-beta3.
+jit.off(release)
+
+local Engine = {}
+Engine.__index = Engine
+
+-- opts: options = { name_or_number = value } (M.ENGINE_OPTIONS).
+function M.engine(host, opts)
+    opts = opts or {}
+    if type(host) ~= "table" then error("engine: host must be a table", 2) end
+    if host.respond and not ENGINE_ABI_OK then
+        error("engine: gwr_io.respond cannot be bound by LuaJIT FFI on "
+              .. ffi.os .. "/" .. ffi.arch
+              .. " (a gwr_str passed by value)", 2)
+    end
+    local st = { host = host, caught = {}, last_now = 0 }
+    local res = { cbs = {} }
+    local io = ffi.new("gwr_io")
+    io.size = ffi.sizeof("gwr_io")
+    for name, fn in pairs(make_callbacks(st)) do
+        local cb = ffi.cast(CB_TYPES[name], fn)
+        res.cbs[name] = cb
+        io[name] = cb
+    end
+    local engine
+    local ok, err = pcall(function()
+        local ctx = ffi.new("gwr_ctx *[1]")
+        check(C.gwr_ctx_new(ctx, nil, io, nil), "gwr_ctx_new")
+        res.ctx = ctx[0]
+        local d = ffi.new("gwr_decision *[1]")
+        check(C.gwr_decision_new(d, res.ctx), "gwr_decision_new")
+        res.dec = d[0]
+        local e = ffi.new("gwr_engine *[1]")
+        check(C.gwr_engine_new(e, res.ctx), "gwr_engine_new")
+        engine = e[0]
+    end)
+    if not ok then
+        release(res)
+        error(err, 2)
+    end
+    -- Safety net: an engine never closed is freed when collected (the
+    -- finalizer must not reach the pointer cdata: res does not).
+    local function finalize(p)
+        C.gwr_engine_free(p)
+        release(res)
+    end
+    jit.off(finalize)
+    local self = setmetatable({
+        st = st, res = res, unreported_errors = {},
+        ptr = ffi.gc(engine, finalize),
+    }, Engine)
+    for k, v in pairs(opts.options or {}) do self:set_option(k, v) end
+    return self
+end
+
+-- Run a mutating engine call: E_NOT_FOUND is returned, other negative
+-- statuses raise; GWR_E_CALLBACK carries the Lua errors caught inside.
+local function engine_call(self, what, fn, ...)
+    local p = live(self, "engine")
+    local st = self.st
+    if st.in_call then
+        -- From inside a callback: the engine refuses (GWR_E_STATE).
+        return check(fn(p, ...), what)
+    end
+    st.in_call = true
+    st.caught = {}
+    local ok, rc = pcall(fn, p, ...)
+    st.in_call = false
+    local caught = st.caught
+    st.caught = {}
+    if st.close_pending then
+        st.close_pending = false
+        release(self.res)
+    end
+    if not ok then error(rc, 2) end
+    if rc == M.E_CALLBACK then
+        local parts = {}
+        for i, e in ipairs(caught) do parts[i] = tostring(e) end
+        error(setmetatable({
+            code = rc, errors = caught, exchange_id = st.exchange_id,
+            message = string.format("%s: %s (%d)%s", what, M.strerror(rc), rc,
+                #parts > 0 and (": " .. table.concat(parts, "; ")) or ""),
+        }, M.error_mt), 2)
+    end
+    for _, e in ipairs(caught) do
+        self.unreported_errors[#self.unreported_errors + 1] = e
+    end
+    if rc < 0 and rc ~= M.E_NOT_FOUND then
+        error(setmetatable({ code = rc, message = string.format(
+            "%s: %s (%d)", what, M.strerror(rc), rc) }, M.error_mt), 2)
+    end
+    return rc
+end
+
+-- Match req (as Table:match) into the engine's decision; returns the
+-- decision table to give to submit().
+function Engine:match(src, req)
+    live(self, "engine")
+    if self.st.in_call then
+        error(setmetatable({ code = M.E_STATE,
+            message = "engine:match: inside a callback" }, M.error_mt), 2)
+    end
+    local d = do_match(live(src, "table"), self.res.dec, req)
+    self.matched = d
+    return d
+end
+
+-- Start an exchange for the decision the last match() returned; returns
+-- its id (REDIRECT/RESPOND/NO_ROUTE are answered before this returns).
+function Engine:submit(d)
+    if d == nil or d ~= self.matched then
+        error(setmetatable({ code = M.E_INVAL, message =
+            "engine:submit: give the decision of this engine's last match()" },
+            M.error_mt), 2)
+    end
+    local out = ffi.new("uint64_t[1]")
+    self.st.exchange_id = nil
+    local ok, err = pcall(engine_call, self, "gwr_engine_submit",
+                          C.gwr_engine_submit, self.res.dec, out)
+    if not ok then
+        if type(err) == "table" and err.code == M.E_CALLBACK
+                and out[0] ~= 0 then
+            err.exchange_id = id_num(out[0])
+        end
+        error(err, 2)
+    end
+    return id_num(out[0])
+end
+
+-- true: handled; false: unknown or cancelled id (safe to ignore).
+function Engine:on_connected(conn_id, status)
+    return engine_call(self, "gwr_engine_on_connected",
+                       C.gwr_engine_on_connected, conn_id, status or 0)
+        ~= M.E_NOT_FOUND
+end
+
+-- true: relayed (respond was called); false: retrying (drop the body);
+-- nil: unknown id. headers: {{name, value}, ...} or a name -> value map.
+function Engine:on_response_head(xid, status, headers)
+    local list = {}
+    if headers then
+        if #headers > 0 or next(headers) == nil then
+            list = headers
+        else
+            for k, v in pairs(headers) do list[#list + 1] = { k, v } end
+        end
+    end
+    local arr = ffi.new("gwr_header[?]", math.max(#list, 1))
+    local anchor = {}
+    for i, kv in ipairs(list) do
+        local n, v = tostring(kv[1]), tostring(kv[2])
+        anchor[#anchor + 1] = n
+        anchor[#anchor + 1] = v
+        view(arr[i - 1].name, n)
+        view(arr[i - 1].value, v)
+    end
+    local rc = engine_call(self, "gwr_engine_on_response_head",
+                           C.gwr_engine_on_response_head, xid, status, arr,
+                           #list)
+    anchor = nil
+    if rc == M.E_NOT_FOUND then return nil end
+    return rc == 1
+end
+
+function Engine:on_body_done(xid)
+    return engine_call(self, "gwr_engine_on_body_done",
+                       C.gwr_engine_on_body_done, xid) ~= M.E_NOT_FOUND
+end
+
+function Engine:on_error(id, err)
+    return engine_call(self, "gwr_engine_on_error", C.gwr_engine_on_error,
+                       id, err or -1) ~= M.E_NOT_FOUND
+end
+
+function Engine:on_timer()
+    engine_call(self, "gwr_engine_on_timer", C.gwr_engine_on_timer)
+end
+
+function Engine:cancel(exchange_id)
+    return engine_call(self, "gwr_engine_cancel", C.gwr_engine_cancel,
+                       exchange_id) ~= M.E_NOT_FOUND
+end
+
+-- option: a key of M.ENGINE_OPTIONS or its number.
+function Engine:set_option(option, value)
+    local key = M.ENGINE_OPTIONS[option] or option
+    if type(key) ~= "number" then
+        error("engine: unknown option " .. tostring(option), 2)
+    end
+    engine_call(self, "gwr_engine_set_option", C.gwr_engine_set_option, key,
+                value)
+end
+
+-- Read-only calls (allowed inside callbacks).
+function Engine:next_deadline()
+    local v = C.gwr_engine_next_deadline(live(self, "engine"))
+    if v == NO_DEADLINE then return nil end
+    return tonumber(v)
+end
+
+function Engine:exchange_count()
+    return tonumber(C.gwr_engine_exchange_count(live(self, "engine")))
+end
+
+-- The attempt whose response the client of exchange_id gets; nil when the
+-- engine generated it (or none yet). Use it inside respond.
+function Engine:response_source(exchange_id)
+    local v = C.gwr_engine_response_source(live(self, "engine"), exchange_id)
+    if v == 0 then return nil end
+    return id_num(v)
+end
+
+-- gwr_engine_free(): exchanges in flight are dropped without a callback.
+-- From inside a callback the library defers the free, and the callbacks
+-- are freed (cb:free()) once the engine call returns.
+function Engine:close()
+    local p = self.ptr
+    if p == nil then return end
+    self.ptr = nil
+    self.matched = nil
+    ffi.gc(p, nil)
+    C.gwr_engine_free(p)
+    if self.st.in_call then
+        self.st.close_pending = true
+    else
+        release(self.res)
+    end
+end
+
+-- Engine calls may run Lua callbacks: keep them out of JIT traces (LuaJIT
+-- "bad callback" when a compiled C call calls back only rarely).
+for _, name in ipairs({ "submit", "on_connected", "on_response_head",
+                        "on_body_done", "on_error", "on_timer", "cancel",
+                        "set_option", "close", "match" }) do
+    jit.off(Engine[name])
+end
+jit.off(engine_call)
 
 return M

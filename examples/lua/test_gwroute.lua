@@ -551,5 +551,320 @@ test("access phase response header edits", function()
     eq(table.concat(ngx.header["x-a"], ","), "0,2")
 end)
 
+-- ---- the exchange engine against a simulated host -----------------------------
+
+-- The routes of tests/engine-sim.c (no Gateway: the implicit listener).
+local ENGINE_CONFIG = [[
+apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: t}
+spec: {ports: [{port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: shadow1, namespace: t}
+spec: {ports: [{port: 8080}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: t}
+spec:
+  hostnames: [svc.test]
+  rules:
+  - matches: [{path: {type: Exact, value: /plain}}]
+    backendRefs: [{name: a, port: 8080}]
+  - matches: [{path: {type: Exact, value: /timeouts}}]
+    backendRefs: [{name: a, port: 8080}]
+    timeouts: {request: 1000ms, backendRequest: 300ms}
+  - matches: [{path: {type: Exact, value: /retry}}]
+    backendRefs: [{name: a, port: 8080}]
+    retry: {codes: [502, 503], attempts: 3, backoff: 100ms}
+    timeouts: {request: 10s}
+  - matches: [{path: {type: Exact, value: /mirror}}]
+    filters:
+    - type: RequestMirror
+      requestMirror: {backendRef: {name: shadow1, port: 8080}}
+    backendRefs: [{name: a, port: 8080}]
+  - matches: [{path: {type: Exact, value: /redirect}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {hostname: other.test, statusCode: 301}
+]]
+
+-- Fake clock, one fake timer, every callback recorded; the test plays
+-- the backends by feeding events.
+local Sim = {}
+Sim.__index = Sim
+
+local function sim_new()
+    return setmetatable({ now = 1000, timer = nil, recs = {} }, Sim)
+end
+
+function Sim:rec(kind, r)
+    r.kind, r.at = kind, self.now
+    self.recs[#self.recs + 1] = r
+    if self.raise_in == kind then error("host failure in " .. kind) end
+end
+function Sim:now_ms() return self.now end
+function Sim:set_timer(deadline)
+    self:rec("set_timer", { deadline = deadline })
+    self.timer = deadline
+end
+function Sim:connect(be, proto, conn_id)
+    self:rec("connect", { backend = be, proto = proto, id = conn_id })
+    return self.connect_now
+end
+function Sim:send_request(conn_id, xid, u)
+    self:rec("send_request", { conn = conn_id, id = xid, up = u })
+end
+function Sim:send_mirror(be, u)
+    self:rec("send_mirror", { backend = be, up = u })
+end
+function Sim:respond(id, status, headers, body)
+    self:rec("respond", { id = id, status = status, headers = headers,
+                          body = body,
+                          source = self.engine:response_source(id) })
+end
+function Sim:cancel(id) self:rec("cancel", { id = id }) end
+
+function Sim:all(kind)
+    local out = {}
+    for _, r in ipairs(self.recs) do
+        if r.kind == kind then out[#out + 1] = r end
+    end
+    return out
+end
+function Sim:last(kind)
+    local all = self:all(kind)
+    return all[#all]
+end
+function Sim:cancelled(id)
+    for _, r in ipairs(self:all("cancel")) do
+        if r.id == id then return true end
+    end
+    return false
+end
+-- Move the clock to t, firing the timer whenever it is due.
+function Sim:run_until(t)
+    while self.timer ~= nil and self.timer <= t do
+        if self.timer > self.now then self.now = self.timer end
+        local before = self.timer
+        self.engine:on_timer()
+        if self.timer == before then break end
+    end
+    if t > self.now then self.now = t end
+end
+
+local engine_table = table_for(ENGINE_CONFIG)
+
+local function sim_engine()
+    local sim = sim_new()
+    local eng = gwroute.engine(sim)
+    sim.engine = eng
+    return sim, eng
+end
+
+local function submit(eng, path)
+    return eng:submit(eng:match(engine_table, {
+        host = "svc.test", path = path, seed = 42,
+        headers = { { "user-agent", "sim" } } }))
+end
+
+local function connect_last(sim, eng)
+    local c = sim:last("connect")
+    eq(eng:on_connected(c.id), true, "on_connected")
+    local sr = sim:last("send_request")
+    eq(sr.conn, c.id, "request on the connection")
+    return sr.id
+end
+
+if not gwroute.ENGINE_ABI_OK then
+    print("ok - engine # SKIP respond cannot be bound on this ABI")
+else
+
+test("engine: forward, upstream view, unknown ids", function()
+    local sim, eng = sim_engine()
+    local id = submit(eng, "/plain")
+    local c = sim:last("connect")
+    eq(c.backend.name, "a")
+    eq(c.proto, "http")
+    eq(eng:exchange_count(), 1)
+    eq(eng:next_deadline(), nil)
+    local xid = connect_last(sim, eng)
+    local u = sim:last("send_request").up
+    eq(u.exchange_id, id)
+    eq(u.attempt, 0)
+    eq(u.is_mirror, false)
+    eq(u.method .. " " .. u.host .. u.path, "GET svc.test/plain")
+    eq(u.backend.name, "a")
+    eq(u.headers[1][1] .. "=" .. u.headers[1][2], "user-agent=sim")
+    eq(u.deadline, nil)
+    raises(function() eng:on_body_done(xid) end, gwroute.E_STATE)
+    eq(eng:on_response_head(xid, 200, { server = "up" }), true)
+    local r = sim:last("respond")
+    eq(r.id, id)
+    eq(r.status, 200)
+    eq(r.source, xid)
+    eq(r.body, "")
+    eq(r.headers[1][1] .. ": " .. r.headers[1][2], "server: up")
+    eq(eng:on_body_done(xid), true)
+    eq(eng:exchange_count(), 0)
+    eq(eng:on_body_done(xid), false, "unknown id")
+    eq(eng:cancel(id), false)
+    eq(eng:on_response_head(xid, 200), nil)
+    eng:close()
+end)
+
+test("engine: retry succeeds on the third attempt (fake clock)", function()
+    local sim, eng = sim_engine()
+    local id = submit(eng, "/retry")
+    eq(sim.timer, 11000, "request timeout armed")
+    local at, codes, xids = { 1000, 1100, 1300 }, { 503, 502, 200 }, {}
+    for i = 1, 3 do
+        sim:run_until(at[i])
+        eq(#sim:all("connect"), i, "connects")
+        eq(sim:last("connect").at, at[i], "connect time")
+        local conn = sim:last("connect").id
+        local xid = connect_last(sim, eng)
+        xids[i] = xid
+        local u = sim:last("send_request").up
+        eq(u.attempt, i - 1, "attempt")
+        eq(u.deadline, 11000, "deadline")
+        local relayed = eng:on_response_head(xid, codes[i], { { "server", "up" } })
+        if i < 3 then
+            eq(relayed, false, "retrying")
+            truthy(sim:cancelled(xid) and sim:cancelled(conn), "cancelled")
+            eq(#sim:all("respond"), 0)
+            eq(eng:next_deadline(), at[i + 1], "backoff deadline")
+        else
+            eq(relayed, true, "relayed")
+        end
+    end
+    local r = sim:last("respond")
+    eq(r.id, id)
+    eq(r.status, 200)
+    eq(r.source, xids[3])
+    eq(r.at, 1300)
+    eq(eng:on_body_done(xids[3]), true)
+    eq(sim.timer, nil, "disarmed")
+    eq(eng:exchange_count(), 0)
+    eng:close()
+end)
+
+test("engine: request timeout gives 504 at the exact fake time", function()
+    local sim, eng = sim_engine()
+    local id = submit(eng, "/timeouts")
+    eq(sim.timer, 1300)
+    eq(eng:next_deadline(), 1300)
+    local conn = sim:last("connect").id
+    sim:run_until(1299)
+    eq(#sim:all("respond"), 0, "nothing before the deadline")
+    sim:run_until(1300)
+    local r = sim:last("respond")
+    eq(r.id, id)
+    eq(r.status, 504)
+    eq(r.at, 1300)
+    eq(r.source, nil)
+    truthy(sim:cancelled(conn), "connection cancelled")
+    eq(eng:exchange_count(), 0)
+    eq(eng:on_connected(conn), false)
+    eng:close()
+end)
+
+test("engine: redirect answered at once, mirror sent", function()
+    local sim, eng = sim_engine()
+    local d = eng:match(engine_table, { host = "svc.test", path = "/redirect" })
+    eq(d.result, "redirect")
+    local id = eng:submit(d)
+    truthy(id > 0, "exchange id")
+    local r = sim:last("respond")
+    eq(r.id, id)
+    eq(r.status, 301)
+    eq(r.headers[1][1] .. ": " .. r.headers[1][2],
+       "location: http://other.test/redirect")
+    eq(#sim:all("connect"), 0)
+    eq(eng:exchange_count(), 0)
+    id = submit(eng, "/mirror")
+    local m = sim:all("send_mirror")
+    eq(#m, 1)
+    eq(m[1].backend.name, "shadow1")
+    eq(m[1].up.is_mirror, true)
+    eq(m[1].up.exchange_id, id)
+    eq(m[1].up.path, "/mirror")
+    -- submit() wants the engine's last decision.
+    raises(function() eng:submit(d) end, gwroute.E_INVAL)
+    eng:close()
+end)
+
+test("engine: callback errors become E_CALLBACK", function()
+    local sim, eng = sim_engine()
+    sim.raise_in = "connect"
+    local err = raises(function() submit(eng, "/plain") end,
+                       gwroute.E_CALLBACK)
+    eq(#err.errors, 1)
+    truthy(tostring(err.errors[1]):find("host failure in connect"), "cause")
+    truthy(err.exchange_id and err.exchange_id > 0, "exchange id")
+    eq(sim:last("respond").status, 502)
+    eq(sim:last("respond").id, err.exchange_id)
+    eq(eng:exchange_count(), 0)
+    -- Ignored failures are collected, the exchange goes on.
+    sim.raise_in = "send_mirror"
+    submit(eng, "/mirror")
+    eq(#eng.unreported_errors, 1)
+    eq(eng:exchange_count(), 1)
+    -- Re-entrant calls are refused; read-only ones work; connect may say
+    -- "connected now".
+    sim.raise_in = nil
+    local seen = {}
+    function sim:connect(be, proto, conn_id)
+        local ok, e = pcall(eng.on_timer, eng)
+        seen[1] = not ok and e.code
+        seen[2] = eng:exchange_count()
+        return true
+    end
+    local n = #sim:all("send_request")
+    submit(eng, "/plain")
+    eq(seen[1], gwroute.E_STATE)
+    eq(seen[2], 2)
+    eq(#sim:all("send_request"), n + 1, "sent at once")
+    eng:close()
+end)
+
+test("engine: teardown with exchanges in flight", function()
+    local sim, eng = sim_engine()
+    local router = gwroute.router(engine_table)
+    for _, path in ipairs({ "/retry", "/timeouts", "/mirror", "/plain" }) do
+        eng:submit(eng:match(router, { host = "svc.test", path = path }))
+    end
+    router:close()
+    connect_last(sim, eng)
+    eq(eng:exchange_count(), 4)
+    local cbs = eng.res.cbs
+    truthy(next(cbs) ~= nil, "callbacks anchored")
+    local n = #sim.recs
+    eng:close()
+    eq(#sim.recs, n, "no callback at teardown")
+    eq(next(cbs), nil, "callbacks freed")
+    eng:close()
+    raises(function() eng:exchange_count() end, gwroute.E_STATE)
+    raises(function() submit(eng, "/plain") end, gwroute.E_STATE)
+    -- Closing from inside a callback: deferred until the call returns.
+    local sim2, eng2 = sim_engine()
+    function sim2:connect() eng2:close() end
+    submit(eng2, "/plain")
+    eq(eng2.ptr, nil)
+    eq(next(eng2.res.cbs), nil, "freed after the call")
+    eq(#sim2:all("send_request"), 0)
+    -- An engine never closed is released by the garbage collector.
+    local eng3 = gwroute.engine(sim_new())
+    local cbs3 = eng3.res.cbs
+    eng3 = nil
+    collectgarbage()
+    collectgarbage()
+    eq(next(cbs3), nil, "collected engine freed its callbacks")
+end)
+
+end
+
 print(string.format("%d passed, %d failed", passed, failed))
 os.exit(failed == 0 and 0 or 1)

@@ -23,9 +23,14 @@ objects that own C resources (Context, Config, Table, Router) have close(),
 work as context managers, tolerate close() twice, and free themselves in
 __del__ as a safety net.
 
+The exchange engine (gwroute/engine.h) is Engine: host callbacks are
+Python callables (or methods of a host object), see Engine and
+docs/EMBEDDING.md "From Python and LuaJIT".
+
 ABI: the size-versioned structs (gwr_allocator, gwr_io, gwr_request,
-gwr_compile_opts) are declared here with their v1 fields and passed with
-size = ctypes.sizeof(our struct): a newer library that appended fields
+gwr_compile_opts) are declared here with the fields this binding knows
+(gwr_io with its engine members, the rest with their v1 fields) and passed
+with size = ctypes.sizeof(our struct): a newer library that appended fields
 accepts them as an "older caller" (docs/ABI.md). Opaque handles are only
 ever c_void_p.
 """
@@ -35,6 +40,7 @@ import ctypes.util
 import enum
 import os
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -47,7 +53,8 @@ __all__ = [
     "BackendTLS", "UpstreamRequest", "ResponseHeaders", "Mirror", "Timeouts",
     "Retry", "ExtensionRef", "load_library", "version", "version_num",
     "strerror", "supported_features", "sample_fraction", "fnv1a",
-    "TrackingAllocator",
+    "TrackingAllocator", "Engine", "EngineOption", "Upstream",
+    "CallbackError", "NO_DEADLINE",
 ]
 
 # ---- status codes and enums (values from include/gwroute/*.h) -------------
@@ -174,9 +181,30 @@ class _Allocator(ctypes.Structure):
                 ("ud", ctypes.c_void_p)]
 
 
+# Engine members of gwr_io (appended after the v1 layout).
+_SET_TIMER_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64,
+                                 ctypes.c_void_p)
+_CONNECT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                               ctypes.c_uint32, ctypes.c_uint64,
+                               ctypes.c_void_p)
+_SEND_REQUEST_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64,
+                                    ctypes.c_uint64, ctypes.c_void_p,
+                                    ctypes.c_void_p)
+_SEND_MIRROR_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                   ctypes.c_void_p, ctypes.c_void_p)
+_RESPOND_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.c_int,
+                               ctypes.POINTER(_Header), ctypes.c_size_t,
+                               _Str, ctypes.c_void_p)
+_CANCEL_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_void_p)
+
+
 class _IO(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t), ("now_ms", _NOW_FN),
-                ("random", _RANDOM_FN), ("log", _LOG_FN)]
+                ("random", _RANDOM_FN), ("log", _LOG_FN),
+                ("set_timer", _SET_TIMER_FN), ("connect", _CONNECT_FN),
+                ("send_request", _SEND_REQUEST_FN),
+                ("send_mirror", _SEND_MIRROR_FN), ("respond", _RESPOND_FN),
+                ("cancel", _CANCEL_FN)]
 
 
 class _Request(ctypes.Structure):
@@ -345,6 +373,33 @@ _PROTOTYPES = {
         ctypes.POINTER(ctypes.c_uint16))]),
     "gwr_decision_extension_count": (_SZ, [_P]),
     "gwr_decision_extension": (_I, [_P, _SZ, _PSTR, _PSTR, _PSTR]),
+    # exchange engine
+    "gwr_engine_new": (_I, [_PP, _P]),
+    "gwr_engine_free": (None, [_P]),
+    "gwr_engine_set_option": (_I, [_P, _U32, _I64]),
+    "gwr_engine_submit": (_I, [_P, _P, ctypes.POINTER(_U64)]),
+    "gwr_engine_on_connected": (_I, [_P, _U64, _I]),
+    "gwr_engine_on_response_head": (_I, [_P, _U64, _I,
+                                         ctypes.POINTER(_Header), _SZ]),
+    "gwr_engine_on_body_done": (_I, [_P, _U64]),
+    "gwr_engine_on_error": (_I, [_P, _U64, _I]),
+    "gwr_engine_on_timer": (_I, [_P]),
+    "gwr_engine_cancel": (_I, [_P, _U64]),
+    "gwr_engine_next_deadline": (_U64, [_P]),
+    "gwr_engine_exchange_count": (_SZ, [_P]),
+    "gwr_engine_response_source": (_U64, [_P, _U64]),
+    "gwr_upstream_exchange_id": (_U64, [_P]),
+    "gwr_upstream_attempt": (_U32, [_P]),
+    "gwr_upstream_is_mirror": (_I, [_P]),
+    "gwr_upstream_backend": (_P, [_P]),
+    "gwr_upstream_protocol": (_U32, [_P]),
+    "gwr_upstream_method": (_Str, [_P]),
+    "gwr_upstream_scheme": (_Str, [_P]),
+    "gwr_upstream_host": (_Str, [_P]),
+    "gwr_upstream_path": (_Str, [_P]),
+    "gwr_upstream_header_count": (_SZ, [_P]),
+    "gwr_upstream_header": (ctypes.POINTER(_Header), [_P, _SZ]),
+    "gwr_upstream_deadline": (_U64, [_P]),
 }
 
 
@@ -985,6 +1040,19 @@ def _match(table_ptr: int, pool: _DecisionPool, request, kwargs) -> Decision:
         pool.give(d)
 
 
+class _OneDecision:
+    """A pool of exactly one gwr_decision (the engine's scratch)."""
+
+    def __init__(self, d: int):
+        self._d = d
+
+    def take(self) -> int:
+        return self._d
+
+    def give(self, d: int) -> None:
+        pass
+
+
 # ---- owners of C resources -------------------------------------------------------
 
 class _Owner:
@@ -1071,13 +1139,20 @@ class Context(_Owner):
     """
 
     def __init__(self, log=None, log_level: Optional[int] = None,
-                 allocator: Optional[TrackingAllocator] = None):
+                 allocator: Optional[TrackingAllocator] = None,
+                 _io_members: Optional[Mapping[str, object]] = None):
         lib = _L()
         self._shares = 0
         self._lock = threading.Lock()
         io = _IO()
         io.size = ctypes.sizeof(_IO)
         self._keep = [allocator]
+        # Engine (and now_ms) members: ctypes function objects owned by
+        # the caller (Engine), referenced here too for as long as the
+        # context lives.
+        for name, fn in (_io_members or {}).items():
+            self._keep.append(fn)
+            setattr(io, name, fn)
         if log is not None:
             def _log(level, msg, ud):
                 try:
@@ -1475,3 +1550,424 @@ class Router(_Owner):
         if p is not None:
             _L().table_unref(p)
             self._pool.close()
+
+
+# ---- the exchange engine ----------------------------------------------------------
+
+NO_DEADLINE = 0xFFFFFFFFFFFFFFFF      # UINT64_MAX: "no deadline" in C
+
+
+class EngineOption(enum.IntEnum):
+    """gwr_engine_set_option() keys (include/gwroute/engine.h)."""
+    DEFAULT_ATTEMPTS = 0
+    DEFAULT_BACKOFF_MS = 1
+    BACKOFF_CAP_FACTOR = 2
+    JITTER = 3
+    DEFAULT_REQUEST_TIMEOUT_MS = 4
+    RETRY_OTHER_BACKEND = 5
+
+
+class CallbackError(GwrError):
+    """An engine call returned GWR_E_CALLBACK: a host callback raised (or
+    returned a negative value). The engine already ended the exchange as
+    docs/EMBEDDING.md "Host callback failures" says.
+
+    .errors: the exceptions the binding caught in callbacks during the
+    call (empty when a callback only returned a failure code); the first
+    is also __cause__. .exchange_id: the exchange submit() created (the
+    engine has ended it), else None.
+    """
+
+    def __init__(self, code: int, what: str, errors: Sequence[BaseException],
+                 exchange_id: Optional[int] = None):
+        self.errors = list(errors)
+        self.exchange_id = exchange_id
+        detail = "; ".join("%s: %s" % (type(e).__name__, e)
+                           for e in self.errors[:3])
+        super().__init__(code, what, detail)
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A copy of the gwr_upstream view handed to send_request/send_mirror
+    (the C view is only valid during the callback; this copy is not)."""
+    exchange_id: int
+    attempt: int                       # 0 first try, n for the n-th retry
+    is_mirror: bool
+    backend: Optional[Backend]
+    protocol: str                      # http, h2c, ws, wss
+    method: str
+    scheme: str
+    host: str
+    path: str
+    headers: List[Tuple[str, str]]
+    deadline: Optional[int]            # now_ms clock; None = none
+
+    def header(self, name: str) -> Optional[str]:
+        """First value of a header (case-insensitive), or None."""
+        low = name.lower()
+        return next((v for n, v in self.headers if n.lower() == low), None)
+
+
+def _read_upstream(lib: _Lib, u: int) -> Upstream:
+    hdrs = []
+    for i in range(lib.upstream_header_count(u)):
+        h = lib.upstream_header(u, i)
+        if h:
+            hdrs.append((_s(h.contents.name), _s(h.contents.value)))
+    be = lib.upstream_backend(u)
+    dl = lib.upstream_deadline(u)
+    return Upstream(
+        exchange_id=lib.upstream_exchange_id(u),
+        attempt=lib.upstream_attempt(u),
+        is_mirror=bool(lib.upstream_is_mirror(u)),
+        backend=_backend(lib, be) if be else None,
+        protocol=_PROTOCOLS.get(lib.upstream_protocol(u), "http"),
+        method=_s(lib.upstream_method(u)), scheme=_s(lib.upstream_scheme(u)),
+        host=_s(lib.upstream_host(u)), path=_s(lib.upstream_path(u)),
+        headers=hdrs, deadline=None if dl == NO_DEADLINE else dl)
+
+
+def _status_of(v, connect: bool = False) -> int:
+    """A host callback's return value as the C int: None/False/0 = OK,
+    a negative int = failure, True/1 from connect = "connected now"."""
+    if v is None:
+        return 0
+    if not isinstance(v, int):
+        raise TypeError("host callback returned %r (want None, a bool or "
+                        "an int)" % (v,))
+    if v < 0:
+        return -1
+    return 1 if connect and v >= 1 else 0
+
+
+_HOST_MEMBERS = ("now_ms", "set_timer", "connect", "send_request",
+                 "send_mirror", "respond", "cancel")
+
+
+class Engine(_Owner):
+    """A gwr_engine: the exchange engine driven by Python host callbacks.
+
+    Host callbacks come from `host` (an object with methods of these
+    names) and/or keywords of the same names (a keyword wins); a missing
+    one leaves the gwr_io member NULL, i.e. the library default:
+
+      now_ms() -> int                       monotonic ms (default: the
+                                            library's CLOCK_MONOTONIC)
+      set_timer(deadline: int | None)       arm the single timer (None:
+                                            disarm); call on_timer() then
+      connect(backend: Backend, protocol: str, conn_id: int) -> bool
+                                            True: usable now; else call
+                                            on_connected(conn_id) later
+      send_request(conn_id: int, xid: int, upstream: Upstream)
+      send_mirror(backend: Backend, upstream: Upstream)
+      respond(exchange_id: int, status: int, headers: [(str, str)],
+              body: bytes)                  response_source() tells a
+                                            relayed head from a generated one
+      cancel(id: int)
+
+    Returning None (or False/0) is success; a negative int is a failure.
+    An exception raised in a callback never crosses into C: it is caught,
+    the callback returns -1 (the engine call gives GWR_E_CALLBACK) and the
+    engine method raises CallbackError from it. Exceptions of callbacks
+    whose failure the engine does not report (cancel, send_mirror, now_ms)
+    are appended to .unreported_errors instead; KeyboardInterrupt and
+    SystemExit are re-raised once the engine call is back in Python.
+
+    The engine owns its Context (one engine per context, docs/EMBEDDING.md)
+    made with `allocator`, `log` and `log_level`; tables may come from any
+    context. Requests are matched into the engine's one gwr_decision with
+    match(table_or_router, ...) and handed over with submit(decision).
+    Like the C engine, it belongs to one thread; engine calls made from
+    inside a callback raise GwrError(E_STATE) (read-only ones work).
+    """
+
+    def __init__(self, host=None, *, allocator: Optional[TrackingAllocator]
+                 = None, log=None, log_level: Optional[int] = None,
+                 options: Optional[Mapping[int, int]] = None, **callbacks):
+        unknown = set(callbacks) - set(_HOST_MEMBERS)
+        if unknown:
+            raise TypeError("unknown host callback(s): " +
+                            ", ".join(sorted(unknown)))
+        fns = {}
+        for name in _HOST_MEMBERS:
+            fn = callbacks.get(name)
+            if fn is None and host is not None:
+                fn = getattr(host, name, None)
+            if fn is not None and not callable(fn):
+                raise TypeError("host member %s is not callable" % name)
+            if fn is not None:
+                fns[name] = fn
+        self._host_fns = fns
+        self._caught: List[BaseException] = []
+        self._in_call = False
+        self._close_pending = False
+        self._matched: Optional[Decision] = None
+        self._last_now = 0
+        self.unreported_errors: List[BaseException] = []
+        self._thunks = self._make_thunks()
+        lib = _L()
+        self._ctx = Context(log=log, log_level=log_level, allocator=allocator,
+                            _io_members=self._thunks)
+        try:
+            d = ctypes.c_void_p()
+            _check(lib.decision_new(ctypes.byref(d), self._ctx._ptr),
+                   "gwr_decision_new")
+            self._decision = d.value
+            out = ctypes.c_void_p()
+            rc = lib.engine_new(ctypes.byref(out), self._ctx._ptr)
+            if rc < 0:
+                lib.decision_free(self._decision)
+                raise GwrError(rc, "gwr_engine_new")
+        except BaseException:
+            self._ctx.close()
+            self._ctx = None
+            raise
+        self._ptr = out.value
+        self._one = _OneDecision(self._decision)
+        for opt, value in (options or {}).items():
+            self.set_option(opt, value)
+
+    # -- the C-facing callbacks (run inside engine calls) ------------------
+
+    def _make_thunks(self) -> Dict[str, object]:
+        me = weakref.ref(self)
+        lib = _L()
+
+        def guard(fail, body):
+            def run(*args):
+                eng = me()
+                if eng is None:
+                    return fail
+                try:
+                    return body(eng, *args)
+                except BaseException as e:   # never unwind into C
+                    eng._caught.append(e)
+                    return fail
+            return run
+
+        def now_ms(eng, ud):
+            v = int(eng._host_fns["now_ms"]()) & NO_DEADLINE
+            eng._last_now = v
+            return v
+
+        def now_ms_safe(ud):
+            eng = me()
+            if eng is None:
+                return 0
+            try:
+                return now_ms(eng, ud)
+            except BaseException as e:
+                eng._caught.append(e)
+                return eng._last_now
+
+        def set_timer(eng, deadline, ud):
+            return _status_of(eng._host_fns["set_timer"](
+                None if deadline == NO_DEADLINE else deadline))
+
+        def connect(eng, be, proto, conn_id, ud):
+            return _status_of(eng._host_fns["connect"](
+                _backend(lib, be), _PROTOCOLS.get(proto, "http"), conn_id),
+                connect=True)
+
+        def send_request(eng, conn_id, xid, u, ud):
+            return _status_of(eng._host_fns["send_request"](
+                conn_id, xid, _read_upstream(lib, u)))
+
+        def send_mirror(eng, be, u, ud):
+            return _status_of(eng._host_fns["send_mirror"](
+                _backend(lib, be), _read_upstream(lib, u)))
+
+        def respond(eng, xid, status, hs, n, body, ud):
+            headers = [(_s(hs[i].name), _s(hs[i].value)) for i in range(n)]
+            data = ctypes.string_at(body.ptr, body.len) \
+                if body.ptr and body.len else b""
+            return _status_of(eng._host_fns["respond"](
+                xid, status, headers, data))
+
+        def cancel(eng, id_, ud):
+            eng._host_fns["cancel"](id_)
+
+        makers = {
+            "now_ms": lambda: _NOW_FN(now_ms_safe),
+            "set_timer": lambda: _SET_TIMER_FN(guard(-1, set_timer)),
+            "connect": lambda: _CONNECT_FN(guard(-1, connect)),
+            "send_request": lambda: _SEND_REQUEST_FN(guard(-1, send_request)),
+            "send_mirror": lambda: _SEND_MIRROR_FN(guard(-1, send_mirror)),
+            "respond": lambda: _RESPOND_FN(guard(-1, respond)),
+            "cancel": lambda: _CANCEL_FN(guard(None, cancel)),
+        }
+        return {name: makers[name]() for name in self._host_fns}
+
+    def _call(self, what: str, fn, *args, exchange_id=None) -> int:
+        """Run a mutating engine call; turn caught callback exceptions and
+        negative statuses (but E_NOT_FOUND, returned) into exceptions."""
+        p = self._live()
+        if self._in_call:
+            # From inside a callback: the engine refuses (GWR_E_STATE).
+            return _check(fn(p, *args), what)
+        self._in_call = True
+        self._caught = []
+        try:
+            rc = fn(p, *args)
+        finally:
+            self._in_call = False
+            caught, self._caught = self._caught, []
+            if self._close_pending:
+                self._release()
+        fatal = [e for e in caught if not isinstance(e, Exception)]
+        if fatal:
+            raise fatal[0]
+        if rc == E_CALLBACK:
+            xid = exchange_id() if callable(exchange_id) else exchange_id
+            raise CallbackError(rc, what, caught, xid or None) from \
+                (caught[0] if caught else None)
+        self.unreported_errors.extend(caught)
+        if rc < 0 and rc != E_NOT_FOUND:
+            raise GwrError(rc, what)
+        return rc
+
+    # -- matching and submitting -------------------------------------------
+
+    def match(self, source: Union[Table, Router],
+              request: Union[Request, Mapping, None] = None,
+              **kwargs) -> Decision:
+        """Match a request (as Table.match) into the engine's decision and
+        return its snapshot; pass that snapshot to submit()."""
+        self._live()
+        if self._in_call:
+            raise GwrError(E_STATE, "Engine.match", "inside a callback")
+        lib = _L()
+        if isinstance(source, Router):
+            t = source._acquire()
+            try:
+                dec = _match(t, self._one, request, kwargs)
+            finally:
+                lib.table_unref(t)
+        elif isinstance(source, Table):
+            dec = _match(source._live(), self._one, request, kwargs)
+        else:
+            raise TypeError("source must be a Table or a Router")
+        self._matched = dec
+        return dec
+
+    def submit(self, decision: Decision) -> int:
+        """gwr_engine_submit(): start an exchange; returns its id.
+        REDIRECT/RESPOND/NO_ROUTE decisions are answered (respond) before
+        this returns. `decision` must be the last one match() returned."""
+        if decision is None or decision is not self._matched:
+            raise GwrError(E_INVAL, "Engine.submit",
+                           "submit the Decision returned by this engine's "
+                           "last match()")
+        out = ctypes.c_uint64(0)
+        self._call("gwr_engine_submit", _L().engine_submit, self._decision,
+                   ctypes.byref(out), exchange_id=lambda: out.value)
+        return out.value
+
+    # -- events ------------------------------------------------------------
+
+    def on_connected(self, conn_id: int, status: int = 0) -> bool:
+        """The connection is ready (0) or failed (<0). False: unknown or
+        cancelled id (GWR_E_NOT_FOUND, safe to ignore)."""
+        return self._call("gwr_engine_on_connected", _L().engine_on_connected,
+                          conn_id, status) != E_NOT_FOUND
+
+    def on_response_head(self, xid: int, status: int,
+                         headers: HeadersLike = None) -> Optional[bool]:
+        """True: relayed to the client (respond was called; stream the
+        body, then on_body_done). False: the engine retries (it cancelled
+        the attempt: drop its body). None: unknown id (GWR_E_NOT_FOUND)."""
+        if headers is None:
+            pairs = []
+        elif isinstance(headers, Mapping):
+            pairs = list(headers.items())
+        else:
+            pairs = [(n, v) for n, v in headers]
+        keep = []
+        arr = (_Header * max(len(pairs), 1))()
+        for i, (n, v) in enumerate(pairs):
+            bn, bv = _b(n), _b(v)
+            keep += [bn, bv]
+            arr[i].name, arr[i].value = _view(bn), _view(bv)
+        rc = self._call("gwr_engine_on_response_head",
+                        _L().engine_on_response_head, xid, status,
+                        ctypes.cast(arr, ctypes.POINTER(_Header)), len(pairs))
+        return None if rc == E_NOT_FOUND else rc == 1
+
+    def on_body_done(self, xid: int) -> bool:
+        """The upstream response is complete. False: unknown id."""
+        return self._call("gwr_engine_on_body_done", _L().engine_on_body_done,
+                          xid) != E_NOT_FOUND
+
+    def on_error(self, id: int, err: int = -1) -> bool:
+        """A connection or attempt broke (`err` is only logged). False:
+        unknown id."""
+        return self._call("gwr_engine_on_error", _L().engine_on_error, id,
+                          err) != E_NOT_FOUND
+
+    def on_timer(self) -> None:
+        """The set_timer deadline passed (calling early is harmless)."""
+        self._call("gwr_engine_on_timer", _L().engine_on_timer)
+
+    def cancel(self, exchange_id: int) -> bool:
+        """The client went away. False: unknown or finished exchange."""
+        return self._call("gwr_engine_cancel", _L().engine_cancel,
+                          exchange_id) != E_NOT_FOUND
+
+    def set_option(self, option: int, value: int) -> None:
+        """gwr_engine_set_option() (EngineOption); applies to exchanges
+        submitted afterwards."""
+        self._call("gwr_engine_set_option", _L().engine_set_option,
+                   int(option), int(value))
+
+    # -- read-only (allowed inside callbacks) ------------------------------
+
+    def next_deadline(self) -> Optional[int]:
+        """The earliest deadline on the now_ms clock; None when none."""
+        v = _L().engine_next_deadline(self._live())
+        return None if v == NO_DEADLINE else v
+
+    def exchange_count(self) -> int:
+        """Exchanges not yet ended."""
+        return _L().engine_exchange_count(self._live())
+
+    def response_source(self, exchange_id: int) -> Optional[int]:
+        """The attempt (xid) whose response the client of `exchange_id` is
+        getting; None when the engine generated it (or none yet). Use it
+        inside respond."""
+        v = _L().engine_response_source(self._live(), exchange_id)
+        return v or None
+
+    @property
+    def context(self) -> Context:
+        """The engine's context (its allocator and log), e.g. for
+        Config(engine.context)."""
+        if self._ctx is None:
+            raise GwrError(E_STATE, "Engine", "closed")
+        return self._ctx
+
+    # -- teardown ----------------------------------------------------------
+
+    def close(self) -> None:
+        """gwr_engine_free(): exchanges in flight are dropped without any
+        callback. Inside a callback the C free is deferred by the library
+        and the Python side (context, callbacks) is released when the
+        engine call returns."""
+        p, self._ptr = self._ptr, None
+        if p is None:
+            return
+        _L().engine_free(p)
+        self._matched = None
+        if self._in_call:
+            self._close_pending = True
+        else:
+            self._release()
+
+    def _release(self) -> None:
+        self._close_pending = False
+        d, self._decision = getattr(self, "_decision", None), None
+        if d is not None:
+            _L().decision_free(d)
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            ctx.close()

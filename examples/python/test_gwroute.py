@@ -169,6 +169,13 @@ class Basics(unittest.TestCase):
                 self.assertLessEqual(ctypes.sizeof(cls), int(val), key)
             checked += 1
         self.assertGreaterEqual(checked, 10)
+        # The engine members of gwr_io (v2) are part of the check, and our
+        # gwr_io is the full v2 struct.
+        for member in ("set_timer", "connect", "send_request", "send_mirror",
+                       "respond", "cancel"):
+            self.assertIn("gwr_io.%s=" % member, spec)
+        c_io = int(spec.split("gwr_io=")[1].split(",")[0])
+        self.assertEqual(ctypes.sizeof(g._IO), c_io)
 
     def test_too_small_struct_is_rejected(self):
         lib = g.load_library()
@@ -633,6 +640,411 @@ class Lifetimes(unittest.TestCase):
                 ctx.close()
             self.assertEqual(alloc.live, 0, "leak with fail_after=%d" % n)
         self.assertGreater(failures, 0)
+
+
+# The routes of tests/engine-sim.c (no Gateway: the implicit listener).
+ENGINE_CONFIG = """\
+apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: t}
+spec: {ports: [{port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: shadow1, namespace: t}
+spec: {ports: [{port: 8080}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: t}
+spec:
+  hostnames: [svc.test]
+  rules:
+  - matches: [{path: {type: Exact, value: /plain}}]
+    backendRefs: [{name: a, port: 8080}]
+  - matches: [{path: {type: Exact, value: /timeouts}}]
+    backendRefs: [{name: a, port: 8080}]
+    timeouts: {request: 1000ms, backendRequest: 300ms}
+  - matches: [{path: {type: Exact, value: /retry}}]
+    backendRefs: [{name: a, port: 8080}]
+    retry: {codes: [502, 503], attempts: 3, backoff: 100ms}
+    timeouts: {request: 10s}
+  - matches: [{path: {type: Exact, value: /mirror}}]
+    filters:
+    - type: RequestMirror
+      requestMirror: {backendRef: {name: shadow1, port: 8080}}
+    - type: ResponseHeaderModifier
+      responseHeaderModifier:
+        set: [{name: x-gw, value: "1"}]
+        remove: [server]
+    backendRefs: [{name: a, port: 8080}]
+  - matches: [{path: {type: Exact, value: /redirect}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {hostname: other.test, statusCode: 301}
+"""
+
+Rec = collections.namedtuple("Rec", "kind at args")
+
+
+class SimHost:
+    """A simulated host: fake clock, one fake timer, recorded callbacks,
+    scripted failures. The tests play the backends by feeding events."""
+
+    def __init__(self):
+        self.now = 1000
+        self.timer = None           # armed deadline
+        self.recs = []
+        self.engine = None
+        self.raise_in = None        # callback name that raises
+        self.connect_now = False
+
+    def _rec(self, kind, *args):
+        self.recs.append(Rec(kind, self.now, args))
+        if self.raise_in == kind:
+            raise RuntimeError("host failure in " + kind)
+
+    def now_ms(self):
+        return self.now
+
+    def set_timer(self, deadline):
+        self._rec("set_timer", deadline)
+        self.timer = deadline
+
+    def connect(self, backend, protocol, conn_id):
+        self._rec("connect", backend, protocol, conn_id)
+        return self.connect_now
+
+    def send_request(self, conn_id, xid, upstream):
+        self._rec("send_request", conn_id, xid, upstream)
+
+    def send_mirror(self, backend, upstream):
+        self._rec("send_mirror", backend, upstream)
+
+    def respond(self, exchange_id, status, headers, body):
+        source = self.engine.response_source(exchange_id)
+        self._rec("respond", exchange_id, status, headers, body, source)
+
+    def cancel(self, id_):
+        self._rec("cancel", id_)
+
+    # -- helpers -----------------------------------------------------------
+    def all(self, kind):
+        return [r for r in self.recs if r.kind == kind]
+
+    def last(self, kind):
+        found = self.all(kind)
+        return found[-1] if found else None
+
+    def cancelled(self, id_):
+        return any(r.args[0] == id_ for r in self.all("cancel"))
+
+    def run_until(self, t):
+        """Move the clock to t, firing the timer whenever it is due."""
+        while self.timer is not None and self.timer <= t:
+            self.now = max(self.now, self.timer)
+            before = self.timer
+            self.engine.on_timer()
+            if self.timer == before:
+                break
+        self.now = max(self.now, t)
+
+
+class EngineTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        with g.Config.from_text(ENGINE_CONFIG, check=True) as cfg:
+            cls.table = cfg.compile()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.table.close()
+
+    def setUp(self):
+        self.host = SimHost()
+        self.engine = g.Engine(self.host)
+        self.host.engine = self.engine
+
+    def tearDown(self):
+        self.engine.close()
+
+    def submit(self, path, engine=None):
+        e = engine or self.engine
+        d = e.match(self.table, host="svc.test", path=path, seed=42,
+                    headers=[("user-agent", "sim")])
+        return e.submit(d)
+
+    def connect_last(self):
+        c = self.host.last("connect")
+        self.assertTrue(self.engine.on_connected(c.args[2]))
+        s = self.host.last("send_request")
+        self.assertEqual(s.args[0], c.args[2])
+        return s.args[1]
+
+    def test_plain_forward_and_upstream_view(self):
+        h, e = self.host, self.engine
+        xid_ex = self.submit("/plain")
+        c = h.last("connect")
+        self.assertEqual(c.args[0].name, "a")
+        self.assertEqual(c.args[0].port, 8080)
+        self.assertEqual(c.args[1], "http")
+        self.assertEqual(e.exchange_count(), 1)
+        self.assertIsNone(e.next_deadline())
+        xid = self.connect_last()
+        u = h.last("send_request").args[2]
+        self.assertIsInstance(u, g.Upstream)
+        self.assertEqual((u.exchange_id, u.attempt, u.is_mirror),
+                         (xid_ex, 0, False))
+        self.assertEqual((u.method, u.scheme, u.host, u.path, u.protocol),
+                         ("GET", "http", "svc.test", "/plain", "http"))
+        self.assertEqual(u.backend.name, "a")
+        self.assertEqual(u.header("User-Agent"), "sim")
+        self.assertIsNone(u.deadline)
+        # Wrong state: GWR_E_STATE raises; unknown ids return False/None.
+        with self.assertRaises(g.GwrError) as cm:
+            e.on_body_done(xid)
+        self.assertEqual(cm.exception.code, g.E_STATE)
+        self.assertIs(e.on_response_head(xid, 200, {"server": "up"}), True)
+        r = h.last("respond")
+        self.assertEqual(r.args[:5], (xid_ex, 200, [("server", "up")], b"",
+                                      xid))
+        self.assertEqual(e.response_source(xid_ex), xid)
+        self.assertTrue(e.on_body_done(xid))
+        self.assertEqual(e.exchange_count(), 0)
+        self.assertFalse(e.on_body_done(xid))
+        self.assertFalse(e.on_error(xid))
+        self.assertFalse(e.cancel(xid_ex))
+        self.assertIsNone(e.on_response_head(xid, 200))
+        self.assertEqual(h.all("cancel"), [])
+
+    def test_retry_succeeds_on_third_attempt(self):
+        # codes [502, 503], attempts 3, backoff 100 ms (doubling): tries at
+        # 1000, 1100, 1300 on the fake clock; the third one gets a 200.
+        h, e = self.host, self.engine
+        xid_ex = self.submit("/retry")
+        self.assertEqual(h.timer, 1000 + 10000)   # the request timeout
+        at, codes, xids = [1000, 1100, 1300], [503, 502, 200], []
+        for i in range(3):
+            h.run_until(at[i])
+            self.assertEqual(len(h.all("connect")), i + 1)
+            self.assertEqual(h.last("connect").at, at[i])
+            conn = h.last("connect").args[2]
+            xid = self.connect_last()
+            xids.append(xid)
+            u = h.last("send_request").args[2]
+            self.assertEqual(u.attempt, i)
+            self.assertEqual(u.deadline, 11000)
+            relayed = e.on_response_head(xid, codes[i], [("server", "up")])
+            if i < 2:
+                self.assertIs(relayed, False)
+                self.assertTrue(h.cancelled(xid) and h.cancelled(conn))
+                self.assertEqual(h.all("respond"), [])
+                self.assertEqual(e.next_deadline(), at[i + 1])
+            else:
+                self.assertIs(relayed, True)
+        r = h.last("respond")
+        self.assertEqual((r.args[0], r.args[1], r.args[4], r.at),
+                         (xid_ex, 200, xids[2], 1300))
+        self.assertEqual(len(set(xids)), 3)
+        self.assertTrue(e.on_body_done(xids[2]))
+        self.assertEqual(h.timer, None)            # disarmed (UINT64_MAX)
+        self.assertEqual(h.last("set_timer").args, (None,))
+        self.assertEqual(e.exchange_count(), 0)
+
+    def test_request_timeout_504_at_exact_time(self):
+        h, e = self.host, self.engine
+        xid_ex = self.submit("/timeouts")
+        # request 1000 ms, backendRequest 300 ms: the attempt's budget
+        # ends first, at 1300 on the fake clock.
+        self.assertEqual(h.timer, 1300)
+        self.assertEqual(e.next_deadline(), 1300)
+        conn = h.last("connect").args[2]
+        h.run_until(1299)
+        self.assertEqual(h.all("respond"), [])
+        h.run_until(1300)
+        r = h.last("respond")
+        self.assertEqual((r.args[0], r.args[1], r.at), (xid_ex, 504, 1300))
+        self.assertIsNone(r.args[4])               # generated, no source
+        self.assertTrue(h.cancelled(conn))
+        self.assertEqual(e.exchange_count(), 0)
+        self.assertFalse(e.on_connected(conn))
+
+    def test_redirect_answered_at_once(self):
+        h, e = self.host, self.engine
+        d = e.match(self.table, host="svc.test", path="/redirect", seed=1)
+        self.assertIs(d.result, g.Result.REDIRECT)
+        xid_ex = e.submit(d)
+        self.assertNotEqual(xid_ex, 0)
+        r = h.last("respond")
+        self.assertEqual(r.args[0], xid_ex)
+        self.assertEqual(r.args[1], 301)
+        self.assertIn(("location", "http://other.test/redirect"), r.args[2])
+        self.assertIsNone(r.args[4])
+        self.assertEqual(h.all("connect"), [])
+        self.assertEqual(e.exchange_count(), 0)
+        # No route: 404 without headers.
+        e.submit(e.match(self.table, host="svc.test", path="/nothing"))
+        self.assertEqual(h.last("respond").args[1:3], (404, []))
+
+    def test_mirror_sent_and_headers_edited(self):
+        h, e = self.host, self.engine
+        xid_ex = self.submit("/mirror")
+        m = h.all("send_mirror")
+        self.assertEqual(len(m), 1)
+        be, u = m[0].args
+        self.assertEqual(be.name, "shadow1")
+        self.assertTrue(u.is_mirror)
+        self.assertEqual((u.exchange_id, u.path, u.attempt, u.deadline),
+                         (xid_ex, "/mirror", 0, None))
+        self.assertEqual(u.backend.name, "shadow1")
+        xid = self.connect_last()
+        self.assertTrue(e.on_response_head(
+            xid, 200, [("Server", "up"), ("x-other", "k")]))
+        self.assertEqual(h.last("respond").args[2],
+                         [("x-other", "k"), ("x-gw", "1")])
+        self.assertTrue(e.on_body_done(xid))
+
+    def test_submit_needs_the_engines_last_decision(self):
+        e = self.engine
+        d1 = e.match(self.table, host="svc.test", path="/plain")
+        e.match(self.table, host="svc.test", path="/plain")
+        with self.assertRaises(g.GwrError) as cm:
+            e.submit(d1)
+        self.assertEqual(cm.exception.code, g.E_INVAL)
+        with self.assertRaises(g.GwrError):
+            e.submit(self.table.match(host="svc.test", path="/plain"))
+        with self.assertRaises(TypeError):
+            e.match(object(), path="/")
+
+    def test_callback_raising_is_gwr_e_callback(self):
+        h, e = self.host, self.engine
+        h.raise_in = "connect"
+        with self.assertRaises(g.CallbackError) as cm:
+            self.submit("/plain")
+        err = cm.exception
+        self.assertEqual(err.code, g.E_CALLBACK)
+        self.assertIsInstance(err.__cause__, RuntimeError)
+        self.assertEqual(len(err.errors), 1)
+        # The exchange ended with a 502, exactly once.
+        self.assertEqual(h.last("respond").args[:2], (err.exchange_id, 502))
+        self.assertEqual(e.exchange_count(), 0)
+        # A failure code without an exception works too.
+        h.raise_in = None
+        e._host_fns["send_request"] = lambda conn, xid, u: -1
+        self.submit("/plain")
+        with self.assertRaises(g.CallbackError) as cm:
+            self.connect_last_raw()
+        self.assertEqual(cm.exception.errors, [])
+        self.assertEqual(h.last("respond").args[1], 502)
+        # A raising respond of a relayed head.
+        e._host_fns["send_request"] = h.send_request
+        self.submit("/plain")
+        xid = self.connect_last()
+        h.raise_in = "respond"
+        with self.assertRaises(g.CallbackError):
+            e.on_response_head(xid, 200)
+        h.raise_in = None
+        self.assertEqual(e.exchange_count(), 0)
+        # Callbacks whose failure the engine ignores: collected.
+        h.raise_in = "send_mirror"
+        self.submit("/mirror")
+        self.assertEqual(len(e.unreported_errors), 1)
+        self.assertEqual(e.exchange_count(), 1)
+
+    def connect_last_raw(self):
+        c = self.host.last("connect")
+        return self.engine.on_connected(c.args[2])
+
+    def test_reentrant_calls_refused_and_connect_now(self):
+        h, e = self.host, self.engine
+        seen = []
+
+        def connect(backend, protocol, conn_id):
+            try:
+                e.on_timer()
+            except g.GwrError as err:
+                seen.append(err.code)
+            seen.append(e.exchange_count())
+            return True                      # usable right now
+
+        e._host_fns["connect"] = connect
+        self.submit("/plain")
+        self.assertEqual(seen, [g.E_STATE, 1])
+        self.assertEqual(len(h.all("send_request")), 1)
+
+    def test_close_inside_callback(self):
+        h, e = self.host, self.engine
+        e._host_fns["connect"] = lambda be, proto, cid: e.close()
+        self.submit("/plain")
+        self.assertTrue(e.closed)
+        self.assertEqual(h.all("send_request"), [])
+        with self.assertRaises(g.GwrError):
+            e.exchange_count()
+
+    def test_options(self):
+        e = self.engine
+        e.set_option(g.EngineOption.DEFAULT_REQUEST_TIMEOUT_MS, 250)
+        self.submit("/plain")
+        self.assertEqual(e.next_deadline(), 1250)
+        with self.assertRaises(g.GwrError) as cm:
+            e.set_option(g.EngineOption.JITTER, 2)
+        self.assertEqual(cm.exception.code, g.E_RANGE)
+        with self.assertRaises(TypeError):
+            g.Engine(self.host, bogus=lambda: 0)
+
+    def test_teardown_with_exchanges_in_flight(self):
+        alloc = g.TrackingAllocator()
+        host = SimHost()
+        ctx = g.Context(allocator=alloc)
+        with g.Config(ctx) as cfg:
+            cfg.add_text(ENGINE_CONFIG)
+            table = cfg.compile()
+        ctx.close()
+        router = g.Router(table)
+        table.close()
+        with g.Engine(host, allocator=alloc) as e:
+            host.engine = e
+            for path in ("/retry", "/timeouts", "/mirror", "/plain"):
+                e.submit(e.match(router, host="svc.test", path=path))
+            self.connect_last_of(host, e)
+            e.on_response_head(host.last("send_request").args[1], 200)
+            self.assertEqual(e.exchange_count(), 4)
+            self.assertGreater(alloc.live, 0)
+            n = len(host.recs)
+        router.close()
+        # Dropped silently: no callback at teardown, nothing left.
+        self.assertEqual(len(host.recs), n)
+        self.assertTrue(e.closed)
+        e.close()
+        gc.collect()
+        self.assertEqual(alloc.live, 0)
+        self.assertGreater(alloc.total, 0)
+
+    @staticmethod
+    def connect_last_of(host, e):
+        e.on_connected(host.last("connect").args[2])
+
+    def test_garbage_collected_engine_releases(self):
+        alloc = g.TrackingAllocator()
+        host = SimHost()
+        e = g.Engine(host, allocator=alloc)
+        host.engine = e
+        e.submit(e.match(self.table, host="svc.test", path="/timeouts"))
+        self.assertGreater(alloc.live, 0)
+        del e, host
+        gc.collect()
+        self.assertEqual(alloc.live, 0)
+
+    def test_callables_instead_of_host(self):
+        got = []
+        with g.Engine(respond=lambda *a: got.append(a[1])) as e:
+            e.submit(e.match(self.table, host="svc.test", path="/redirect"))
+            # FORWARD without connect/send_request: GWR_E_INVAL, nothing
+            # created.
+            with self.assertRaises(g.GwrError) as cm:
+                e.submit(e.match(self.table, host="svc.test", path="/plain"))
+            self.assertEqual(cm.exception.code, g.E_INVAL)
+        self.assertEqual(got, [301])
 
 
 if __name__ == "__main__":

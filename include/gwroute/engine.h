@@ -164,7 +164,9 @@ int gwr_engine_on_response_head(gwr_engine *e, uint64_t xid, int http_status,
  * The upstream response of @p xid is complete (bodiless responses too).
  * Ends the exchange if @p xid is the one being relayed.
  * @return GWR_OK; GWR_E_NOT_FOUND; GWR_E_STATE (no head yet, or from
- *         inside a callback).
+ *         inside a callback); GWR_E_CALLBACK (a callback failed, e.g.
+ *         gwr_io.set_timer when the engine re-armed its timer; the event
+ *         itself was handled).
  * @since 1.0
  */
 GWR_API
@@ -197,7 +199,9 @@ int gwr_engine_on_timer(gwr_engine *e);
  * The client of @p exchange_id went away: its upstream work is cancelled
  * (gwr_io.cancel of the connection and attempt ids) and the exchange ends
  * without a respond.
- * @return GWR_OK; GWR_E_NOT_FOUND (unknown or finished); GWR_E_STATE.
+ * @return GWR_OK; GWR_E_NOT_FOUND (unknown or finished); GWR_E_STATE;
+ *         GWR_E_CALLBACK (gwr_io.set_timer failed while re-arming the
+ *         timer; the exchange was still cancelled).
  * @since 1.0
  */
 GWR_API
