@@ -249,7 +249,7 @@ cb_send_mirror(const gwr_backend *be, const gwr_upstream *req, void *ud)
 
 static int
 cb_respond(uint64_t exchange_id, int status, const gwr_header *headers,
-           size_t n, gwr_str body, void *ud)
+           size_t n, const char *body, size_t body_len, void *ud)
 {
     (void)ud;
     FUZZ_CHECK(exchange_id != 0);
@@ -259,7 +259,8 @@ cb_respond(uint64_t exchange_id, int status, const gwr_header *headers,
         fuzz_touch(headers[i].name.ptr, headers[i].name.len);
         fuzz_touch(headers[i].value.ptr, headers[i].value.len);
     }
-    fuzz_touch(body.ptr, body.len);
+    FUZZ_CHECK(body != NULL || body_len == 0);
+    fuzz_touch(body, body_len);
     if (H.e != NULL)
         (void)gwr_engine_response_source(H.e, exchange_id);
     reenter();

@@ -31,10 +31,11 @@ default_random(uint8_t *buf, size_t len, void *ud)
 }
 
 static void
-default_log(uint32_t level, gwr_str msg, void *ud)
+default_log(uint32_t level, const char *msg, size_t len, void *ud)
 {
     (void)level;
     (void)msg;
+    (void)len;
     (void)ud;
 }
 
@@ -126,8 +127,8 @@ gwr_io__call(gwr_ctx *ctx, gwr_io_call *c)
         rc = io->send_mirror(c->be, c->req, ud);
         break;
     case GWR_IO__RESPOND:
-        rc = io->respond(c->id, c->status, c->headers, c->n_headers, c->body,
-                         ud);
+        rc = io->respond(c->id, c->status, c->headers, c->n_headers,
+                         c->body.len ? c->body.ptr : NULL, c->body.len, ud);
         break;
     case GWR_IO__CANCEL:
         io->cancel(c->id, ud);
@@ -193,6 +194,5 @@ gwr_io__log(gwr_ctx *ctx, uint32_t level, const char *fmt, ...)
     if (n < 0)
         return;
     size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-    gwr_str msg = { line, len };
-    ctx->io.log(level, msg, ctx->io_ud);
+    ctx->io.log(level, line, len, ctx->io_ud);
 }

@@ -202,10 +202,11 @@ cb_mirror(const gwr_backend *be, const gwr_upstream *u, void *ud)
 
 static int
 cb_respond(uint64_t exchange, int status, const gwr_header *h, size_t n,
-           gwr_str body, void *ud)
+           const char *body, size_t body_len, void *ud)
 {
     sim *s = ud;
     (void)body;
+    (void)body_len;
     sim_rec *r = rec(s, SIM_RESPOND);
     r->id = exchange;
     r->status = status;

@@ -67,11 +67,11 @@ static void fake_random(uint8_t *buf, size_t len, void *ud)
 }
 static char logged[256];
 static uint32_t logged_level;
-static void fake_log(uint32_t level, gwr_str msg, void *ud)
+static void fake_log(uint32_t level, const char *msg, size_t len, void *ud)
 {
     (void)ud;
     logged_level = level;
-    snprintf(logged, sizeof(logged), "%.*s", (int)msg.len, msg.ptr);
+    snprintf(logged, sizeof(logged), "%.*s", (int)len, msg);
 }
 
 static void

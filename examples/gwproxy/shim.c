@@ -43,12 +43,12 @@ io_now_ms(void *ud)
 }
 
 static void
-io_log(uint32_t level, gwr_str msg, void *ud)
+io_log(uint32_t level, const char *msg, size_t len, void *ud)
 {
     static const char *const names[] = { "error", "warn", "info", "debug" };
     (void)ud;
     fprintf(stderr, "gwproxy: libgwroute %s: %.*s\n",
-            level < 4 ? names[level] : "?", (int)msg.len, msg.ptr);
+            level < 4 ? names[level] : "?", (int)len, msg);
 }
 
 /* ---- timer --------------------------------------------------------------- */
@@ -423,8 +423,9 @@ io_send_mirror(const struct gwr_backend *be, const struct gwr_upstream *req,
 
 static int
 io_respond(uint64_t exchange_id, int status, const struct gwr_header *headers,
-           size_t n, gwr_str body, void *ud)
+           size_t n, const char *body_ptr, size_t body_len, void *ud)
 {
+    gwr_str body = { body_len ? body_ptr : "", body_len };
     gwp_proxy *px = ud;
     gwp_exchange *x = gwp_exchange_find(px, exchange_id);
     if (x == NULL)

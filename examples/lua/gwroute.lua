@@ -57,11 +57,8 @@ typedef struct gwr_allocator {
 } gwr_allocator;
 typedef struct gwr_upstream gwr_upstream;
 typedef struct gwr_engine gwr_engine;
-/* gwr_io with its engine members. The respond member's gwr_str body is
- * declared as its two fields (body_ptr, body_len): LuaJIT cannot create
- * callbacks that take a struct by value, and on the ABIs where the engine
- * binding is enabled (see ENGINE_ABI_OK) a 16-byte {pointer, size_t}
- * struct is passed exactly like these two arguments. */
+/* gwr_io with its engine members. Every callback takes scalars and
+ * pointers only (no struct by value), so LuaJIT can create them all. */
 typedef int (*gwr_io_set_timer_fn)(uint64_t deadline_ms, void *ud);
 typedef int (*gwr_io_connect_fn)(const gwr_backend *be, uint32_t proto,
                                  uint64_t conn_id, void *ud);
@@ -79,7 +76,7 @@ typedef struct gwr_io {
     size_t size;
     gwr_io_now_ms_fn now_ms;
     void (*random)(uint8_t *buf, size_t len, void *ud);
-    void (*log)(uint32_t level, gwr_str msg, void *ud);
+    void (*log)(uint32_t level, const char *msg, size_t len, void *ud);
     gwr_io_set_timer_fn set_timer;
     gwr_io_connect_fn connect;
     gwr_io_send_request_fn send_request;
@@ -991,12 +988,9 @@ M.ENGINE_OPTIONS = { default_attempts = 0, default_backoff_ms = 1,
                      default_request_timeout_ms = 4,
                      retry_other_backend = 5 }
 
--- Where gwr_io.respond's by-value gwr_str body is passed like two scalar
--- arguments (the declaration above): SysV x86-64, AArch64 (AAPCS64 and
--- Apple), and x86 (on the stack). Not Windows x64 (by reference).
-local ENGINE_ABI_OK = (ffi.arch == "x64" and ffi.os ~= "Windows")
-    or ffi.arch == "arm64" or ffi.arch == "x86"
-M.ENGINE_ABI_OK = ENGINE_ABI_OK
+-- gwr_io's callbacks take no struct by value, so the engine binding works
+-- on every ABI LuaJIT supports (kept for callers that tested it).
+M.ENGINE_ABI_OK = true
 
 local HOST_MEMBERS = { "now_ms", "set_timer", "connect", "send_request",
                        "send_mirror", "respond", "cancel" }
@@ -1149,11 +1143,6 @@ Engine.__index = Engine
 function M.engine(host, opts)
     opts = opts or {}
     if type(host) ~= "table" then error("engine: host must be a table", 2) end
-    if host.respond and not ENGINE_ABI_OK then
-        error("engine: gwr_io.respond cannot be bound by LuaJIT FFI on "
-              .. ffi.os .. "/" .. ffi.arch
-              .. " (a gwr_str passed by value)", 2)
-    end
     local st = { host = host, caught = {}, last_now = 0 }
     local res = { cbs = {} }
     local io = ffi.new("gwr_io")

@@ -170,7 +170,8 @@ _FREE_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 _NOW_FN = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p)
 _RANDOM_FN = ctypes.CFUNCTYPE(None, ctypes.POINTER(ctypes.c_uint8),
                               ctypes.c_size_t, ctypes.c_void_p)
-_LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, _Str, ctypes.c_void_p)
+_LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_void_p,
+                           ctypes.c_size_t, ctypes.c_void_p)
 _HEADER_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_size_t,
                               ctypes.POINTER(_Header), ctypes.c_void_p)
 
@@ -194,7 +195,8 @@ _SEND_MIRROR_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
                                    ctypes.c_void_p, ctypes.c_void_p)
 _RESPOND_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.c_int,
                                ctypes.POINTER(_Header), ctypes.c_size_t,
-                               _Str, ctypes.c_void_p)
+                               ctypes.c_void_p, ctypes.c_size_t,
+                               ctypes.c_void_p)
 _CANCEL_FN = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_void_p)
 
 
@@ -1154,9 +1156,11 @@ class Context(_Owner):
             self._keep.append(fn)
             setattr(io, name, fn)
         if log is not None:
-            def _log(level, msg, ud):
+            def _log(level, msg, length, ud):
                 try:
-                    log(int(level), _s(msg))
+                    text = ctypes.string_at(msg, length) if msg and length \
+                        else b""
+                    log(int(level), text.decode("utf-8", "replace"))
                 except Exception:        # never unwind into C
                     pass
             cb = _LOG_FN(_log)
@@ -1778,10 +1782,10 @@ class Engine(_Owner):
             return _status_of(eng._host_fns["send_mirror"](
                 _backend(lib, be), _read_upstream(lib, u)))
 
-        def respond(eng, xid, status, hs, n, body, ud):
+        def respond(eng, xid, status, hs, n, body, body_len, ud):
             headers = [(_s(hs[i].name), _s(hs[i].value)) for i in range(n)]
-            data = ctypes.string_at(body.ptr, body.len) \
-                if body.ptr and body.len else b""
+            data = ctypes.string_at(body, body_len) \
+                if body and body_len else b""
             return _status_of(eng._host_fns["respond"](
                 xid, status, headers, data))
 

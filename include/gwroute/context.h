@@ -67,8 +67,10 @@ typedef struct gwr_io {
      *  decisions of one context match concurrently: must be thread-safe
      *  (the default is). */
     void (*random)(uint8_t *buf, size_t len, void *ud);
-    /** One preformatted message (not NUL-terminated). Default: discard. */
-    void (*log)(uint32_t level, gwr_str msg, void *ud);
+    /** One preformatted message of @p len bytes at @p msg (not
+     *  NUL-terminated). Scalars only, no struct by value, so every FFI
+     *  (ctypes, LuaJIT) can implement it. Default: discard. */
+    void (*log)(uint32_t level, const char *msg, size_t len, void *ud);
 
     /* ---- Engine members (appended after the v1 layout). ---- */
 
@@ -105,13 +107,14 @@ typedef struct gwr_io {
                        const struct gwr_upstream *req, void *ud);
     /** Answer the client of @p exchange_id: status, header fields
      *  (borrowed until the callback returns; no framing or hop-by-hop
-     *  fields) and @p body. For a response the gateway generates the body
-     *  is complete (empty in 1.0); for a proxied one
+     *  fields) and the @p body_len bytes of @p body (borrowed; may be NULL
+     *  when empty). For a response the gateway generates the body is
+     *  complete (empty in 1.0); for a proxied one
      *  gwr_engine_response_source() names the attempt whose body the host
      *  relays after this head. No default. */
     int (*respond)(uint64_t exchange_id, int status,
-                   const struct gwr_header *headers, size_t n, gwr_str body,
-                   void *ud);
+                   const struct gwr_header *headers, size_t n,
+                   const char *body, size_t body_len, void *ud);
     /** Forget @p id and drop its work: a connection (close it or return
      *  it to a pool), an upstream attempt (abandon its response), or an
      *  exchange whose response head was already sent (abort the client
