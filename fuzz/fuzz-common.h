@@ -112,15 +112,4 @@ fuzz_strict(void)
     return strict;
 }
 
-/* F1 (lib/path.c gwr_path__replace_prefix): an empty request path whose
- * ptr is NULL makes "request_path.ptr + plen" NULL + 0, undefined
- * behaviour. Until fixed, such a view is given a non-NULL pointer. */
-static inline gwr_str
-fuzz_f1_path(gwr_str path)
-{
-    if (path.ptr == NULL && !fuzz_strict())
-        path.ptr = "";
-    return path;
-}
-
 #endif /* GWR_FUZZ_COMMON_H */

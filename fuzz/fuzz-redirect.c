@@ -168,9 +168,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (f.path_type == GWR_REDIRECT__PATH_PREFIX &&
         gwr_path__check_match_value(f.matched_prefix) != NULL)
         f.matched_prefix = (gwr_str)GWR_STR_LIT("/");
-    if (f.path_type == GWR_REDIRECT__PATH_PREFIX)
-        rq.path = fuzz_f1_path(rq.path);
-
     sbuf want = { NULL, 0, 0 };
     int wrc = reference(&rq, &f, &want);
 

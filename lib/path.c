@@ -446,7 +446,9 @@ gwr_path__replace_prefix(gwr_str matched_prefix, gwr_str request_path,
     size_t plen = matched_prefix.len;
     if (plen > 0 && matched_prefix.ptr[plen - 1] == '/')
         plen--; /* "/" gives "": the whole path is the rest */
-    gwr_str rest = { request_path.ptr + plen, request_path.len - plen };
+    /* An empty view may have a NULL ptr: never do arithmetic on it. */
+    gwr_str rest = { request_path.len > 0 ? request_path.ptr + plen : "",
+                     request_path.len - plen };
     gwr_str x = replacement;
     if (x.len > 0 && x.ptr[x.len - 1] == '/')
         x.len--;
