@@ -115,7 +115,9 @@ apply_request_headers(gwr_decision *d, const tbl_hdrmod *hm)
         b->ptr[off + old.len] = ',';
         memcpy(b->ptr + off + old.len + 1, a->value.ptr, a->value.len);
         b->len += old.len + 1 + a->value.len;
-        b->ptr[b->len] = '\0';
+        /* Count the NUL in len: the next string kept in this buffer must
+         * start after it, or the value loses its terminator. */
+        b->ptr[b->len++] = '\0';
         dec_hdr *h = &hdrs(d)[last];
         h->in_buf = 1;
         h->voff = off;
@@ -339,9 +341,9 @@ finish(fstate *s)
         memcpy(b->ptr + b->len, d->query.ptr, d->query.len);
         b->len += d->query.len;
     }
-    b->ptr[b->len] = '\0';
     d->up_path.ptr = b->ptr + off;
     d->up_path.len = b->len - off;
+    b->ptr[b->len++] = '\0';   /* kept: nothing may overwrite it */
     dec_hdr *h = hdrs(d);
     for (size_t i = 0; i < d->up_headers.n; i++)
         if (h[i].in_buf)

@@ -552,8 +552,16 @@ test_match_steady_state_no_alloc(void **state)
         for (size_t i = 0; i < GWR_ARRAY_LEN(paths); i++) {
             const gwr_decision *d = m(&f, "GET", "h.example", paths[i],
                                       "h: v1|h: v2|x: y", 80, 5);
-            if (i == 0)
-                assert_true(eq(gwr_decision_upstream_header(d, 1)->value, "v2,more"));
+            if (i == 0) {
+                gwr_str v = gwr_decision_upstream_header(d, 1)->value;
+                assert_true(eq(v, "v2,more"));
+                /* Returned views are NUL-terminated (common.h), a joined
+                 * value and the upstream path included (fuzz finding F2). */
+                assert_int_equal(v.ptr[v.len], '\0');
+                gwr_str up = gwr_decision_upstream_path(d);
+                assert_true(eq(up, "/x?q=1"));
+                assert_int_equal(up.ptr[up.len], '\0');
+            }
             if (i == 1)
                 assert_int_equal(gwr_decision_result(d), GWR_RESULT_REDIRECT);
         }
