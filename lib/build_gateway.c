@@ -650,8 +650,9 @@ gwr_build__gateway(gwr_build *b, const gwr_node *obj, const gwr_meta *meta)
     allowed_listeners(b, spec);
     /* spec.defaultScope (>= v1.4 experimental, GEP-3793): the
      * GatewayDefaultScope enum All | None that the routes'
-     * useDefaultGateways also uses (upstream apis/v1). Default Gateways
-     * are not implemented: validated, not stored. */
+     * useDefaultGateways also uses (upstream apis/v1). libgwroute has no
+     * default-Gateway attachment (docs/CONFIG.md), so the value is
+     * validated and not stored. */
     gwr_build__enum(b, spec, "defaultScope", 0, default_scopes, NULL, NULL);
     gwr_build__fields(b, spec, known);
     gwr_build__pop(b, mk);

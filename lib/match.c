@@ -51,37 +51,6 @@ gwr_match__header(gwr_decision *d, gwr_str name, gwr_str *value)
     return 1;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode s into out (room for s.len bytes). '+' is kept: it means
- * a space only in HTML forms, not in RFC 3986 queries. */
-static gwr_str
-pct_decode(gwr_str s, char *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.ptr[i] == '%' && i + 2 < s.len && hexval(s.ptr[i + 1]) >= 0 &&
-            hexval(s.ptr[i + 2]) >= 0) {
-            out[n++] = (char)(hexval(s.ptr[i + 1]) * 16 + hexval(s.ptr[i + 2]));
-            i += 2;
-        } else {
-            out[n++] = s.ptr[i];
-        }
-    }
-    gwr_str r = { out, n };
-    return r;
-}
-
 /* The first value of query parameter `name` (exact, case-sensitive,
  * compared after percent-decoding both sides of the request). */
 static int
@@ -102,11 +71,11 @@ query_param(gwr_decision *d, gwr_str name, gwr_str *value)
             eq++;
         gwr_str rn = { pair.ptr, eq };
         if (pair.len > 0) {
-            gwr_str dn = pct_decode(rn, nbuf);
+            gwr_str dn = gwr_path__pct_decode(rn, nbuf);
             if (gwr_str__eq(dn, name)) {
                 gwr_str rv = { pair.ptr + (eq < pair.len ? eq + 1 : eq),
                                eq < pair.len ? pair.len - eq - 1 : 0 };
-                *value = pct_decode(rv, vbuf);
+                *value = gwr_path__pct_decode(rv, vbuf);
                 return 1;
             }
         }

@@ -471,3 +471,21 @@ gwr_path__replace_prefix(gwr_str matched_prefix, gwr_str request_path,
     *out = (gwr_str){ buf, total };
     return GWR_OK;
 }
+
+gwr_str
+gwr_path__pct_decode(gwr_str s, char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        int h1 = i + 2 < s.len ? hex_val(s.ptr[i + 1]) : -1;
+        int h2 = i + 2 < s.len ? hex_val(s.ptr[i + 2]) : -1;
+        if (s.ptr[i] == '%' && h1 >= 0 && h2 >= 0) {
+            out[n++] = (char)(h1 * 16 + h2);
+            i += 2;
+        } else {
+            out[n++] = s.ptr[i];
+        }
+    }
+    gwr_str r = { n ? out : "", n };
+    return r;
+}

@@ -113,4 +113,12 @@ gwr_path__replace_prefix(gwr_str matched_prefix, gwr_str request_path,
                          gwr_str replacement, char *buf, size_t buflen,
                          gwr_str *out);
 
+/*
+ * Percent-decode s into out (room for s.len bytes): every valid %XX becomes
+ * its byte; invalid or truncated escapes and '+' are kept as they are ('+'
+ * means a space only in HTML forms, not in RFC 3986 queries). Used for
+ * query parameter names and values. Allocates nothing.
+ */
+gwr_str gwr_path__pct_decode(gwr_str s, char *out);
+
 #endif /* GWR_PATH_H */

@@ -663,35 +663,6 @@ path_ok(const ref_match *m, gwr_decision *d)
     }
 }
 
-static int
-hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode s into out; '+' stays '+' (RFC 3986, not forms). */
-static gwr_str
-unescape(gwr_str s, char *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.ptr[i] == '%' && s.len - i >= 3 && hexdig(s.ptr[i + 1]) >= 0 &&
-            hexdig(s.ptr[i + 2]) >= 0) {
-            out[n++] = (char)(hexdig(s.ptr[i + 1]) * 16 + hexdig(s.ptr[i + 2]));
-            i += 2;
-        } else {
-            out[n++] = s.ptr[i];
-        }
-    }
-    return (gwr_str){ out, n };
-}
-
 /* §3.5: the FIRST occurrence of parameter `name` (names compared exactly,
  * both sides of '=' percent-decoded; no '=' = empty value). */
 static int
@@ -713,11 +684,11 @@ query_value(gwr_decision *d, gwr_str name, gwr_str *value)
             while (eq < pair.len && pair.ptr[eq] != '=')
                 eq++;
             gwr_str raw_name = { pair.ptr, eq };
-            if (gwr_str__eq(unescape(raw_name, nbuf), name)) {
+            if (gwr_str__eq(gwr_path__pct_decode(raw_name, nbuf), name)) {
                 gwr_str raw_value = { "", 0 };
                 if (eq < pair.len)
                     raw_value = (gwr_str){ pair.ptr + eq + 1, pair.len - eq - 1 };
-                *value = unescape(raw_value, vbuf);
+                *value = gwr_path__pct_decode(raw_value, vbuf);
                 return 1;
             }
         }

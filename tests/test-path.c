@@ -498,11 +498,36 @@ test_path_replace_prefix(void **state)
                                               1, &out), GWR_E_RANGE);
 }
 
+static void
+test_path_pct_decode(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *out; } cases[] = {
+        { "a%20b", "a b" },
+        { "%41%62c", "Abc" },
+        { "a+b", "a+b" },           /* '+' is not a space in RFC 3986 */
+        { "100%", "100%" },         /* truncated escapes are kept */
+        { "%4", "%4" },
+        { "%zz", "%zz" },
+        { "%2f%2F", "//" },
+        { "", "" },
+    };
+    char out[32];
+    for (size_t i = 0; i < GWR_ARRAY_LEN(cases); i++) {
+        gwr_str r = gwr_path__pct_decode(S(cases[i].in), out);
+        assert_int_equal(r.len, strlen(cases[i].out));
+        assert_memory_equal(r.ptr, cases[i].out, r.len);
+    }
+    gwr_str empty = { NULL, 0 };
+    assert_int_equal(gwr_path__pct_decode(empty, out).len, 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_split),
+        cmocka_unit_test(test_path_pct_decode),
         cmocka_unit_test(test_path_normalize_bypass_attempts),
         cmocka_unit_test(test_path_normalize_default),
         cmocka_unit_test(test_path_normalize_options),
