@@ -182,6 +182,26 @@ endpoints(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
     gwr_build__pop(b, mk);
 }
 
+/* Open-addressing set of port indexes keyed by port name: adds ports[i]
+ * and returns 1, or returns 0 when an earlier port has the same name. */
+static int
+name_set_add(size_t *set, size_t mask, const gwr_endpoint_port *ports,
+             size_t i)
+{
+    gwr_str name = ports[i].name;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t k = 0; k < name.len; k++)
+        h = (h ^ (unsigned char)name.ptr[k]) * 1099511628211ULL;
+    for (size_t at = (size_t)h & mask;; at = (at + 1) & mask) {
+        if (set[at] == SIZE_MAX) {
+            set[at] = i;
+            return 1;
+        }
+        if (gwr_str__eq(ports[set[at]].name, name))
+            return 0;
+    }
+}
+
 static void
 slice_ports(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
 {
@@ -194,6 +214,13 @@ slice_ports(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
         return;
     size_t mk = gwr_build__push(b, "ports");
     es->ports = gwr_build__alloc(b, l->n, sizeof(*es->ports));
+    size_t slots = 8;
+    while (slots < 2 * l->n)
+        slots *= 2;
+    size_t mask = slots - 1;
+    size_t *seen = gwr_build__alloc(b, slots, sizeof(*seen));
+    for (size_t i = 0; seen != NULL && i < slots; i++)
+        seen[i] = SIZE_MAX;
     for (size_t i = 0; i < l->n && es->ports != NULL; i++) {
         size_t mi = gwr_build__push_index(b, i);
         const gwr_node *pn = l->items[i];
@@ -209,14 +236,14 @@ slice_ports(gwr_build *b, const gwr_node *obj, gwr_endpoint_slice *es)
                                                gwr_build__check_dns_label,
                                                &p->name);
             /* Unset and "" are the same name (defaulted to ""), so two
-             * unnamed ports are duplicates too. */
-            for (size_t j = 0; name_ok && j + 1 < es->n_ports; j++)
-                if (gwr_str__eq(es->ports[j].name, p->name)) {
-                    gwr_build__error_key(b, pn, "name", "duplicate port name "
-                                         "\"%.*s\"", (int)p->name.len,
-                                         p->name.ptr);
-                    break;
-                }
+             * unnamed ports are duplicates too. A hash set keeps this
+             * linear: up to 20000 ports would make pairwise checks a
+             * hostile-input cost. */
+            if (name_ok && seen != NULL &&
+                !name_set_add(seen, mask, es->ports, es->n_ports - 1))
+                gwr_build__error_key(b, pn, "name", "duplicate port name "
+                                     "\"%.*s\"", (int)p->name.len,
+                                     p->name.ptr);
             /* int32, no range check in the API; only 1..65535 can be a
              * port, anything else is kept as unset (0) with a warning. */
             if (gwr_build__int(b, pn, "port", 0, INT32_MIN, INT32_MAX, &v)) {

@@ -248,6 +248,12 @@ retry(gwr_build *b, const gwr_node *rn, gwr_rule *rule)
     if (!gwr_build__int(b, r, "attempts", 0, 0, INT32_MAX,
                         &rule->retry.attempts))
         rule->retry.attempts = -1;
+    else if (rule->retry.attempts > 1000)
+        /* The API has no maximum; the exchange engine stops at 1000
+         * retries (docs/LIMITS.md), so say so instead of capping silently. */
+        gwr_build__warn(b, gwr_node__get(r, "attempts"),
+                        "attempts %lld: the exchange engine retries at most "
+                        "1000 times", (long long)rule->retry.attempts);
     if (!duration(b, r, "backoff", &rule->retry.backoff_ms))
         rule->retry.backoff_ms = -1;
     gwr_build__fields(b, r, known);

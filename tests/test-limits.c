@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "engine_int.h"
 #include "gwr_private.h"
 #include "node.h"
 #include "node_load.h"
@@ -366,6 +367,14 @@ typedef struct list_limit {
     "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"        \
     "metadata: {name: r, namespace: d}\nspec:\n"
 #define RULE_BACKEND "    backendRefs: [{name: s, port: 80}]\n"
+#define GATEWAY_HEAD                                                      \
+    "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"          \
+    "metadata: {name: g, namespace: d}\nspec:\n  gatewayClassName: c\n"
+#define GATEWAY_LISTENER "  listeners: [{name: l, port: 80, protocol: HTTP}]\n"
+#define BTLS_HEAD                                                         \
+    "apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\n"  \
+    "metadata: {name: p, namespace: d}\nspec:\n"
+#define BTLS_TARGET "  targetRefs: [{group: \"\", kind: Service, name: s}]\n"
 
 static const list_limit list_limits[] = {
     { "HTTPRoute rules", ROUTE_HEAD "  rules:\n",
@@ -439,13 +448,80 @@ static const list_limit list_limits[] = {
       "{kubernetes.io/service-name: s}}\naddressType: IPv4\n"
       "ports: [{port: 80}]\nendpoints:\n",
       "- addresses: [\"10.0.0.1\"]\n", "", "", 1000 },
+    { "EndpointSlice endpoints[].addresses",
+      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+      "metadata: {name: e, namespace: d, labels: "
+      "{kubernetes.io/service-name: s}}\naddressType: IPv4\n"
+      "ports: [{port: 80}]\nendpoints:\n- addresses:\n",
+      "  - 10.0.@.1\n", "", "", 100 },
+    { "EndpointSlice ports",
+      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+      "metadata: {name: e, namespace: d, labels: "
+      "{kubernetes.io/service-name: s}}\naddressType: IPv4\n"
+      "endpoints: [{addresses: [10.0.0.1]}]\nports:\n",
+      "- {name: p@, port: 80}\n", "", "", 20000 },
+    { "CORS allowOrigins", ROUTE_HEAD "  rules:\n  - filters:\n"
+      "    - type: CORS\n      cors:\n        allowOrigins:\n",
+      "        - https://o@.example.com\n", "", RULE_BACKEND, 64 },
+    { "CORS allowHeaders", ROUTE_HEAD "  rules:\n  - filters:\n"
+      "    - type: CORS\n      cors:\n        allowHeaders:\n",
+      "        - x-h@\n", "", RULE_BACKEND, 64 },
+    { "CORS exposeHeaders", ROUTE_HEAD "  rules:\n  - filters:\n"
+      "    - type: CORS\n      cors:\n        exposeHeaders:\n",
+      "        - x-h@\n", "", RULE_BACKEND, 64 },
+    { "listener tls certificateRefs", GATEWAY_HEAD
+      "  listeners:\n  - name: l\n    port: 443\n    protocol: HTTPS\n"
+      "    tls:\n      certificateRefs:\n", "      - {name: c@}\n", "", "",
+      64 },
+    { "BackendTLSPolicy targetRefs", BTLS_HEAD "  validation:\n"
+      "    hostname: s.d\n    wellKnownCACertificates: System\n"
+      "  targetRefs:\n", "  - {group: \"\", kind: Service, name: s@}\n",
+      "", "", 16 },
+    { "BackendTLSPolicy caCertificateRefs", BTLS_HEAD BTLS_TARGET
+      "  validation:\n    hostname: s.d\n    caCertificateRefs:\n",
+      "    - {group: \"\", kind: ConfigMap, name: ca@}\n", "", "", 8 },
 };
 
+/* String maps with an entry limit: one past is "... N entries, got N + 1". */
+static const list_limit map_limits[] = {
+    { "listener tls options", GATEWAY_HEAD
+      "  listeners:\n  - name: l\n    port: 443\n    protocol: HTTPS\n"
+      "    tls:\n      options:\n", "        example.com/o@: v\n", "", "",
+      16 },
+    { "Gateway infrastructure labels", GATEWAY_HEAD GATEWAY_LISTENER
+      "  infrastructure:\n    labels:\n", "      example.com/l@: v\n", "",
+      "", 8 },
+    { "Gateway infrastructure annotations", GATEWAY_HEAD GATEWAY_LISTENER
+      "  infrastructure:\n    annotations:\n", "      example.com/a@: v\n",
+      "", "", 16 },
+    { "BackendTLSPolicy options", BTLS_HEAD BTLS_TARGET "  validation:\n"
+      "    hostname: s.d\n    wellKnownCACertificates: System\n"
+      "  options:\n", "    example.com/o@: v\n", "", "", 16 },
+};
+
+/* A text of n items, max accepted: at max no error and no "at most",
+ * past it GWR_E_CONFIG with msg. */
 static void
-check_list_limit(const list_limit *ll)
+check_count(const loaded *l, const char *what, size_t n, size_t max,
+            const char *msg)
+{
+    if (n == max && (l->rc != GWR_OK || has_diag(l, "at most"))) {
+        print_diags(l);
+        fail_msg("%s: %zu items refused (rc %d)", what, n, l->rc);
+    }
+    if (n > max && (l->rc != GWR_E_CONFIG || !has_diag(l, msg))) {
+        print_diags(l);
+        fail_msg("%s: %zu items not refused with \"%s\" (rc %d)", what, n,
+                 msg, l->rc);
+    }
+}
+
+static void
+check_list_limit(const list_limit *ll, const char *unit)
 {
     char msg[64];
-    snprintf(msg, sizeof(msg), "%zu items, got %zu", ll->max, ll->max + 1);
+    snprintf(msg, sizeof(msg), "%zu %s, got %zu", ll->max, unit,
+             ll->max + 1);
     for (size_t n = ll->max; n <= ll->max + 1; n++) {
         tb b = { 0 };
         tb_put(&b, svc_yaml);
@@ -457,15 +533,7 @@ check_list_limit(const list_limit *ll)
         }
         tb_put(&b, ll->tail);
         loaded l = load(&b, GWR_FORMAT_YAML);
-        if (n == ll->max && (l.rc != GWR_OK || has_diag(&l, "at most"))) {
-            print_diags(&l);
-            fail_msg("%s: %zu items refused (rc %d)", ll->what, n, l.rc);
-        }
-        if (n > ll->max && (l.rc != GWR_E_CONFIG || !has_diag(&l, msg))) {
-            print_diags(&l);
-            fail_msg("%s: %zu items not refused with \"%s\" (rc %d)",
-                     ll->what, n, msg, l.rc);
-        }
+        check_count(&l, ll->what, n, ll->max, msg);
         unload(&l);
         free(b.p);
     }
@@ -476,7 +544,75 @@ test_limits_config_lists(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(list_limits) / sizeof(list_limits[0]); i++)
-        check_list_limit(&list_limits[i]);
+        check_list_limit(&list_limits[i], "items");
+}
+
+static void
+test_limits_config_maps(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(map_limits) / sizeof(map_limits[0]); i++)
+        check_list_limit(&map_limits[i], "entries");
+}
+
+static void
+test_limits_cors_methods(void **state)
+{
+    (void)state;
+    /* allowMethods is a set of the 9 methods (or "*" alone): 9 distinct
+     * pass; any 10th is a duplicate, and the count is refused too. */
+    static const char *const m[] = {
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
+        "TRACE", "PATCH", "GET"
+    };
+    for (size_t n = 9; n <= 10; n++) {
+        tb b = { 0 };
+        tb_put(&b, svc_yaml);
+        tb_put(&b, ROUTE_HEAD "  rules:\n  - filters:\n    - type: CORS\n"
+                   "      cors:\n        allowMethods:\n");
+        for (size_t i = 0; i < n; i++) {
+            tb_put(&b, "        - ");
+            tb_put(&b, m[i]);
+            tb_put(&b, "\n");
+        }
+        tb_put(&b, RULE_BACKEND);
+        loaded l = load(&b, GWR_FORMAT_YAML);
+        check_count(&l, "CORS allowMethods", n, 9,
+                    "must have at most 9 items, got 10");
+        unload(&l);
+        free(b.p);
+    }
+}
+
+static void
+test_limits_config_list_minimums(void **state)
+{
+    (void)state;
+    /* Lists with a minimum of 1: empty is refused with the range. */
+    static const struct {
+        const char *text;
+        const char *msg;
+    } cases[] = {
+        { "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+          "metadata: {name: e, namespace: d}\naddressType: IPv4\n"
+          "endpoints: [{addresses: []}]\n",
+          "must have 1 to 100 items, got 0" },
+        { BTLS_HEAD "  targetRefs: []\n  validation:\n    hostname: s.d\n"
+          "    wellKnownCACertificates: System\n",
+          "must have 1 to 16 items, got 0" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tb b = { 0 };
+        tb_put(&b, cases[i].text);
+        loaded l = load(&b, GWR_FORMAT_YAML);
+        if (l.rc != GWR_E_CONFIG || !has_diag(&l, cases[i].msg)) {
+            print_diags(&l);
+            fail_msg("case %zu: not refused with \"%s\" (rc %d)", i,
+                     cases[i].msg, l.rc);
+        }
+        unload(&l);
+        free(b.p);
+    }
 }
 
 static void
@@ -545,6 +681,23 @@ static const len_limit len_limits[] = {
     { "route hostname", ROUTE_HEAD "  hostnames: ['", 'a', "",
       "']\n  rules: [{backendRefs: [{name: s, port: 80}]}]\n", 253,
       "1 to 253 characters" },
+    { "listener tls option value", GATEWAY_HEAD
+      "  listeners:\n  - name: l\n    port: 443\n    protocol: HTTPS\n"
+      "    tls:\n      options: {example.com/o: '", 'v', "", "'}\n", 4096,
+      "must be at most 4096 characters, got 4097" },
+    { "infrastructure label value (LabelValue)",
+      GATEWAY_HEAD GATEWAY_LISTENER
+      "  infrastructure:\n    labels: {example.com/l: '", 'v', "", "'}\n",
+      63, "must be at most 63 characters" },
+    { "infrastructure annotation value", GATEWAY_HEAD GATEWAY_LISTENER
+      "  infrastructure:\n    annotations: {example.com/a: '", 'v', "",
+      "'}\n", 4096, "must be at most 4096 characters" },
+    { "matchExpressions value", GATEWAY_HEAD
+      "  listeners:\n  - name: l\n    port: 80\n    protocol: HTTP\n"
+      "    allowedRoutes:\n      namespaces:\n        from: Selector\n"
+      "        selector:\n          matchExpressions:\n"
+      "          - {key: k, operator: In, values: ['", 'v', "", "']}\n", 63,
+      "must be at most 63 characters, got 64" },
 };
 
 /* A hostname of n bytes made of 63-byte labels. */
@@ -613,6 +766,257 @@ test_limits_field_path(void **state)
     free(b.p);
 }
 
+/* ---- exchange engine (lib/engine*.c) -------------------------------------- */
+
+/* A minimal synchronous host: connections are usable at once, the clock
+ * stands still, every upstream attempt is remembered for the test to
+ * answer. */
+typedef struct rhost {
+    uint64_t xid;         /* last upstream attempt sent */
+    size_t sends;
+    size_t responds;
+    int status;
+} rhost;
+
+static uint64_t
+rh_now(void *ud)
+{
+    (void)ud;
+    return 1000;
+}
+
+static int
+rh_timer(uint64_t deadline, void *ud)
+{
+    (void)deadline;
+    (void)ud;
+    return 0;
+}
+
+static int
+rh_connect(const gwr_backend *be, uint32_t proto, uint64_t conn, void *ud)
+{
+    (void)be;
+    (void)proto;
+    (void)conn;
+    (void)ud;
+    return 1;
+}
+
+static int
+rh_send(uint64_t conn, uint64_t xid, const gwr_upstream *u, void *ud)
+{
+    rhost *h = ud;
+    (void)conn;
+    (void)u;
+    h->xid = xid;
+    h->sends++;
+    return 0;
+}
+
+static int
+rh_respond(uint64_t exchange, int status, const gwr_header *hs, size_t n,
+           const char *body, size_t body_len, void *ud)
+{
+    rhost *h = ud;
+    (void)exchange;
+    (void)hs;
+    (void)n;
+    (void)body;
+    (void)body_len;
+    h->status = status;
+    h->responds++;
+    return 0;
+}
+
+static gwr_table *
+retry_table(void)
+{
+    tb b = { 0 };
+    tb_put(&b, svc_yaml);
+    tb_put(&b, ROUTE_HEAD "  hostnames: [svc.test]\n  rules:\n");
+    static const char *const rules[] = {
+        "  - matches: [{path: {type: Exact, value: /at}}]\n"
+        "    retry: {codes: [503], attempts: 1000, backoff: 0s}\n",
+        "  - matches: [{path: {type: Exact, value: /past}}]\n"
+        "    retry: {codes: [503], attempts: 1001, backoff: 0s}\n",
+        "  - matches: [{path: {type: Exact, value: /int32}}]\n"
+        "    retry: {codes: [503], attempts: 2147483647, backoff: 0s}\n",
+    };
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+        tb_put(&b, rules[i]);
+        tb_put(&b, RULE_BACKEND);
+    }
+    loaded l = load(&b, GWR_FORMAT_YAML);
+    if (l.rc != GWR_OK || gwr_config_diag_count(l.cfg) != 2)
+        print_diags(&l);
+    /* attempts is an int32 in the API: every value loads; past the
+     * engine's cap of 1000 retries the loader says so (a warning). */
+    assert_int_equal(l.rc, GWR_OK);
+    assert_int_equal(gwr_config_diag_count(l.cfg), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const gwr_diag *dg = gwr_config_diag(l.cfg, i);
+        assert_int_equal(gwr_diag_severity(dg), GWR_SEVERITY_WARNING);
+        char line[256];
+        gwr_diag_format(dg, line, sizeof(line));
+        assert_non_null(strstr(line, i == 0 ? "spec.rules[1].retry: attempts "
+                                              "1001: the exchange engine "
+                                              "retries at most 1000 times"
+                                            : "attempts 2147483647"));
+    }
+    gwr_table *t = NULL;
+    assert_int_equal(gwr_table_compile(&t, l.cfg, NULL), GWR_OK);
+    unload(&l);
+    free(b.p);
+    return t;
+}
+
+/* Tries (first + retries) the engine makes for path when every attempt
+ * answers 503. */
+static size_t
+retry_tries(const gwr_table *t, const char *path, int64_t *attempts)
+{
+    rhost h = { 0, 0, 0, 0 };
+    gwr_io io = GWR_IO_INIT;
+    io.now_ms = rh_now;
+    io.set_timer = rh_timer;
+    io.connect = rh_connect;
+    io.send_request = rh_send;
+    io.respond = rh_respond;
+    gwr_ctx *ctx = NULL;
+    gwr_decision *d = NULL;
+    gwr_engine *e = NULL;
+    assert_int_equal(gwr_ctx_new(&ctx, NULL, &io, &h), GWR_OK);
+    assert_int_equal(gwr_decision_new(&d, ctx), GWR_OK);
+    assert_int_equal(gwr_engine_new(&e, ctx), GWR_OK);
+    gwr_request r = GWR_REQUEST_INIT;
+    r.host = (gwr_str)GWR_STR_LIT("svc.test");
+    r.path.ptr = path;
+    r.path.len = strlen(path);
+    r.port = 80;
+    r.flags = GWR_REQ_SEEDED;
+    r.seed = 1;
+    assert_int_equal(gwr_table_match(t, &r, d), GWR_OK);
+    assert_int_equal(gwr_decision_result(d), GWR_RESULT_FORWARD);
+    *attempts = gwr_decision_retry_attempts(d);
+    uint64_t id = 0;
+    assert_int_equal(gwr_engine_submit(e, d, &id), GWR_OK);
+    gwr_header hd[] = { { GWR_STR_LIT("server"), GWR_STR_LIT("up") } };
+    int rc = 0;
+    while (rc == 0 && h.sends < 5000) {
+        assert_int_equal(h.responds, 0);
+        rc = gwr_engine_on_response_head(e, h.xid, 503, hd, 1);
+    }
+    assert_int_equal(rc, 1); /* the last 503 went to the client */
+    assert_int_equal(h.responds, 1);
+    assert_int_equal(h.status, 503);
+    assert_int_equal(gwr_engine_on_body_done(e, h.xid), GWR_OK);
+    assert_int_equal(gwr_engine_exchange_count(e), 0);
+    gwr_engine_free(e);
+    gwr_decision_free(d);
+    gwr_ctx_free(ctx);
+    return h.sends;
+}
+
+static void
+test_limits_engine_retry_attempts(void **state)
+{
+    (void)state;
+    /* The engine caps retries of one exchange at 1000 (engine_exchange.c,
+     * the same bound as GWR_ENGINE_OPT_DEFAULT_ATTEMPTS). A route's
+     * retry.attempts (int32, no maximum in the API) reaches it: 1000 is
+     * honoured (1 + 1000 tries); past it the config is NOT refused and
+     * nothing is reported: the engine silently stops at 1000 retries. */
+    gwr_table *t = retry_table();
+    int64_t a = 0;
+    assert_int_equal(retry_tries(t, "/at", &a), 1001);
+    assert_int_equal(a, 1000);
+    assert_int_equal(retry_tries(t, "/past", &a), 1001);
+    assert_int_equal(a, 1001);
+    assert_int_equal(retry_tries(t, "/int32", &a), 1001);
+    assert_int_equal(a, INT32_MAX);
+    gwr_table_unref(t);
+}
+
+/* Refuses every allocation bigger than 64 MiB. */
+static void *
+small_alloc(size_t n, void *ud)
+{
+    (void)ud;
+    return n > ((size_t)64 << 20) ? NULL : malloc(n);
+}
+
+static void *
+small_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    return n > ((size_t)64 << 20) ? NULL : realloc(p, n);
+}
+
+static void
+small_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+static void
+test_limits_engine_exchanges(void **state)
+{
+    (void)state;
+    /* MAX_EXCHANGES (2^24 in flight) cannot be reached honestly in a
+     * unit test: 2^24 live exchanges plus the id map reserved at 3 x n
+     * slots with load <= 1/2 is several GiB. White-box instead: set the
+     * engine's in-flight count (engine_int.h) next to the limit. At
+     * 2^24 - 1 the limit lets the submit through (it then fails to
+     * reserve the ~1 GiB map under an allocator capped at 64 MiB:
+     * GWR_E_NOMEM, not GWR_E_LIMIT); at 2^24 it is GWR_E_LIMIT before
+     * anything is allocated. */
+    const size_t max = (size_t)1 << 24;
+    rhost h = { 0, 0, 0, 0 };
+    gwr_io io = GWR_IO_INIT;
+    io.now_ms = rh_now;
+    io.set_timer = rh_timer;
+    io.connect = rh_connect;
+    io.send_request = rh_send;
+    io.respond = rh_respond;
+    gwr_allocator mem = GWR_ALLOCATOR_INIT(small_alloc, small_realloc,
+                                           small_free, NULL);
+    gwr_ctx *ctx = NULL;
+    gwr_decision *d = NULL;
+    gwr_engine *e = NULL;
+    assert_int_equal(gwr_ctx_new(&ctx, &mem, &io, &h), GWR_OK);
+    assert_int_equal(gwr_decision_new(&d, ctx), GWR_OK);
+    assert_int_equal(gwr_engine_new(&e, ctx), GWR_OK);
+    gwr_table *t = retry_table();
+    gwr_request r = GWR_REQUEST_INIT;
+    r.host = (gwr_str)GWR_STR_LIT("svc.test");
+    r.path = (gwr_str)GWR_STR_LIT("/at");
+    r.port = 80;
+    assert_int_equal(gwr_table_match(t, &r, d), GWR_OK);
+    uint64_t id = 0;
+    /* A real one first: the engine works under this allocator. */
+    assert_int_equal(gwr_engine_submit(e, d, &id), GWR_OK);
+    assert_int_equal(gwr_engine_exchange_count(e), 1);
+    assert_int_equal(gwr_engine_cancel(e, id), GWR_OK);
+    assert_int_equal(gwr_engine_exchange_count(e), 0);
+    size_t sends = h.sends;
+
+    e->n_x = max - 1;
+    assert_int_equal(gwr_engine_submit(e, d, &id), GWR_E_NOMEM);
+    e->n_x = max;
+    assert_int_equal(gwr_engine_submit(e, d, &id), GWR_E_LIMIT);
+    assert_int_equal(id, 0);
+    e->n_x = 0;
+    assert_int_equal(h.sends, sends); /* neither reached the host */
+    assert_int_equal(gwr_engine_exchange_count(e), 0);
+
+    gwr_table_unref(t);
+    gwr_engine_free(e);
+    gwr_decision_free(d);
+    gwr_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -627,9 +1031,14 @@ main(void)
         cmocka_unit_test(test_limits_regex_pattern),
         cmocka_unit_test(test_limits_regex_match_bounded),
         cmocka_unit_test(test_limits_config_lists),
+        cmocka_unit_test(test_limits_config_maps),
+        cmocka_unit_test(test_limits_cors_methods),
+        cmocka_unit_test(test_limits_config_list_minimums),
         cmocka_unit_test(test_limits_total_matches),
         cmocka_unit_test(test_limits_config_lengths),
         cmocka_unit_test(test_limits_field_path),
+        cmocka_unit_test(test_limits_engine_retry_attempts),
+        cmocka_unit_test(test_limits_engine_exchanges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
