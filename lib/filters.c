@@ -111,7 +111,8 @@ apply_request_headers(gwr_decision *d, const tbl_hdrmod *hm)
             return rc;
         gwr_str old = hdr_value(d, &hdrs(d)[last]);
         size_t off = b->len;
-        memmove(b->ptr + off, old.ptr, old.len);
+        if (old.len > 0)   /* an empty request value may be NULL */
+            memmove(b->ptr + off, old.ptr, old.len);
         b->ptr[off + old.len] = ',';
         memcpy(b->ptr + off + old.len + 1, a->value.ptr, a->value.len);
         b->len += old.len + 1 + a->value.len;
@@ -156,7 +157,8 @@ set_path(fstate *s, gwr_str p)
     if (rc != GWR_OK)
         return rc;
     s->path_off = b->len;
-    memcpy(b->ptr + b->len, p.ptr, p.len);
+    if (p.len > 0)
+        memcpy(b->ptr + b->len, p.ptr, p.len);
     b->len += p.len;
     b->ptr[b->len++] = '\0';
     s->path_in_buf = 1;
@@ -334,11 +336,13 @@ finish(fstate *s)
         return rc;
     p = cur_path(s);
     size_t off = b->len;
-    memmove(b->ptr + off, p.ptr, p.len);
+    if (p.len > 0)
+        memmove(b->ptr + off, p.ptr, p.len);
     b->len += p.len;
     if (d->has_query) {
         b->ptr[b->len++] = '?';
-        memcpy(b->ptr + b->len, d->query.ptr, d->query.len);
+        if (d->query.len > 0)
+            memcpy(b->ptr + b->len, d->query.ptr, d->query.len);
         b->len += d->query.len;
     }
     d->up_path.ptr = b->ptr + off;

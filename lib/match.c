@@ -38,12 +38,15 @@ gwr_match__header(gwr_decision *d, gwr_str name, gwr_str *value)
     /* joinbuf was reserved for the sum of every value plus separators. */
     gwr_buf *b = &d->joinbuf;
     b->len = 0;
-    for (size_t i = first; i < n; i++) {
+    for (size_t i = first, joined = 0; i < n; i++) {
         if (!gwr_str__eq_ci(h[i].name, name))
             continue;
-        if (b->len > 0)
+        /* Count fields, not bytes: an empty first value still gets its
+         * separator (",b"). An empty view may have a NULL ptr. */
+        if (joined++ > 0)
             b->ptr[b->len++] = ',';
-        memcpy(b->ptr + b->len, h[i].value.ptr, h[i].value.len);
+        if (h[i].value.len > 0)
+            memcpy(b->ptr + b->len, h[i].value.ptr, h[i].value.len);
         b->len += h[i].value.len;
     }
     value->ptr = b->ptr;
