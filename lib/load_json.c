@@ -111,7 +111,8 @@ put_utf8(gwr_buf *b, unsigned cp)
     gwr_buf__append(b, u, n);
 }
 
-/* \uXXXX at r->i (the backslash), possibly a surrogate pair. */
+/* A \u escape with four hex digits at r->i (the backslash), possibly a
+ * surrogate pair. */
 static int
 unicode_escape(jreader *r)
 {
