@@ -180,6 +180,26 @@ grpc_content_type(gwr_str v)
 }
 
 int
+gwr_dec__grpc_split(gwr_str path, gwr_str *svc, gwr_str *meth)
+{
+    if (path.len < 4 || path.ptr[0] != '/')
+        return 0;
+    size_t slash = 0;
+    for (size_t i = 1; i < path.len; i++) {
+        if (path.ptr[i] != '/')
+            continue;
+        if (slash != 0)
+            return 0;
+        slash = i;
+    }
+    if (slash <= 1 || slash + 1 >= path.len)
+        return 0;
+    *svc = (gwr_str){ path.ptr + 1, slash - 1 };
+    *meth = (gwr_str){ path.ptr + slash + 1, path.len - slash - 1 };
+    return 1;
+}
+
+int
 gwr_dec__grpc_request(gwr_str method, const gwr_header *h, size_t nh,
                       gwr_str path, gwr_str *svc, gwr_str *meth)
 {
@@ -199,21 +219,7 @@ gwr_dec__grpc_request(gwr_str method, const gwr_header *h, size_t nh,
     /* Content-Type is a singleton field: a repeated one is malformed. */
     if (found != 1 || !grpc_content_type(h[at].value))
         return 0;
-    if (path.len < 4 || path.ptr[0] != '/')
-        return 0;
-    size_t slash = 0;
-    for (size_t i = 1; i < path.len; i++) {
-        if (path.ptr[i] != '/')
-            continue;
-        if (slash != 0)
-            return 0;
-        slash = i;
-    }
-    if (slash <= 1 || slash + 1 >= path.len)
-        return 0;
-    *svc = (gwr_str){ path.ptr + 1, slash - 1 };
-    *meth = (gwr_str){ path.ptr + slash + 1, path.len - slash - 1 };
-    return 1;
+    return gwr_dec__grpc_split(path, svc, meth);
 }
 
 int

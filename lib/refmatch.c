@@ -609,29 +609,6 @@ regex_ok(const gwr_regex *re, gwr_str s, gwr_decision *d)
     return gwr_regex__match(re, s, d->scratch) == 1;
 }
 
-/* gRPC path "/{service}/{method}", both non-empty, no other '/'. */
-static int
-grpc_split(gwr_str path, gwr_str *svc, gwr_str *method)
-{
-    if (path.len < 4 || path.ptr[0] != '/')
-        return 0;
-    size_t slash = 0;
-    for (size_t i = 1; i < path.len; i++) {
-        if (path.ptr[i] != '/')
-            continue;
-        if (slash != 0)
-            return 0;
-        slash = i;
-    }
-    if (slash <= 1 || slash + 1 >= path.len)
-        return 0;
-    svc->ptr = path.ptr + 1;
-    svc->len = slash - 1;
-    method->ptr = path.ptr + slash + 1;
-    method->len = path.len - slash - 1;
-    return 1;
-}
-
 static int
 grpc_side_ok(uint32_t type, gwr_str want, const gwr_regex *re, gwr_str got,
              gwr_decision *d)
@@ -657,7 +634,7 @@ path_ok(const ref_match *m, gwr_decision *d)
     case REF_GRPC_ANY:
         return 1;
     default:
-        return grpc_split(p, &svc, &method) &&
+        return gwr_dec__grpc_split(p, &svc, &method) &&
                grpc_side_ok(m->svc_type, m->svc, m->svc_re, svc, d) &&
                grpc_side_ok(m->svc_type, m->method, m->method_re, method, d);
     }

@@ -358,6 +358,9 @@ int gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d);
  * path "/service/method" with both parts non-empty and no other '/');
  * then *svc and *meth view the two parts of path. Shared with the
  * reference matcher. */
+/* "/{service}/{method}", both non-empty, no other '/': 1 and the parts,
+ * else 0. */
+int gwr_dec__grpc_split(gwr_str path, gwr_str *svc, gwr_str *meth);
 int gwr_dec__grpc_request(gwr_str method, const gwr_header *h, size_t nh,
                           gwr_str path, gwr_str *svc, gwr_str *meth);
 
