@@ -155,20 +155,6 @@ gwr__free(gwr_ctx *ctx, void *p)
         ctx->mem.free(p, ctx->mem.ud);
 }
 
-char *
-gwr__strndup(gwr_ctx *ctx, const char *s, size_t n)
-{
-    if (n == SIZE_MAX)
-        return NULL;
-    char *p = gwr__alloc(ctx, n + 1);
-    if (p == NULL)
-        return NULL;
-    if (n > 0)
-        memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
 int
 gwr__grow(gwr_ctx *ctx, void **items, size_t *cap, size_t need, size_t elem)
 {

@@ -62,8 +62,6 @@ void *gwr__alloc(gwr_ctx *ctx, size_t n);
 void *gwr__calloc(gwr_ctx *ctx, size_t nmemb, size_t size);
 void *gwr__realloc(gwr_ctx *ctx, void *p, size_t n);
 void gwr__free(gwr_ctx *ctx, void *p);
-/* NUL-terminated copy of n bytes at s. */
-char *gwr__strndup(gwr_ctx *ctx, const char *s, size_t n);
 /* Grow *items (of elem bytes each) so that it holds at least need items;
  * doubles the capacity. Returns GWR_OK or GWR_E_NOMEM (nothing changed). */
 int gwr__grow(gwr_ctx *ctx, void **items, size_t *cap, size_t need,
