@@ -46,6 +46,7 @@ gwr_dec__reset(gwr_decision *d)
     d->backend = NULL;
     d->listener = NULL;
     d->grpc = 0;
+    d->no_copy = 0;
     d->grpc_svc = d->grpc_meth = (gwr_str){ "", 0 };
     d->req_headers.n = 0;
     d->rh = NULL;
@@ -247,6 +248,7 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     d->host_raw = r->host.len ? r->host : (gwr_str){ "", 0 };
     gwr_str target = r->path.len ? r->path : (gwr_str){ "", 0 };
     d->port = r->port;
+    d->no_copy = (r->flags & GWR_REQ_NO_COPY) != 0;
     d->grpc = 0;
     d->grpc_svc = d->grpc_meth = (gwr_str){ "", 0 };
     /* Host: port ignored, lowercased, one trailing dot dropped (§3.2).

@@ -312,6 +312,16 @@ run(fstate *s, const tbl_filter *fs, size_t n)
     return GWR_OK;
 }
 
+/* hdrbuf no longer moves: point the values built there at it. */
+static void
+fix_header_views(gwr_decision *d)
+{
+    dec_hdr *h = hdrs(d);
+    for (size_t i = 0; i < d->up_headers.n; i++)
+        if (h[i].in_buf)
+            h[i].h.value.ptr = d->hdrbuf.ptr + h[i].voff;
+}
+
 static int
 finish(fstate *s)
 {
@@ -330,6 +340,17 @@ finish(fstate *s)
     /* Upstream path = path part + the original query, kept as received. */
     gwr_buf *b = &d->hdrbuf;
     gwr_str p = cur_path(s);
+    if (d->no_copy && !s->path_in_buf &&
+        (!d->has_query || d->query.ptr == p.ptr + p.len + 1)) {
+        /* Unrewritten and followed by its query, as in the request
+         * target: view it (the '?' is the request's own byte). */
+        d->up_path.ptr = p.ptr;
+        d->up_path.len = p.len + (d->has_query ? d->query.len + 1 : 0);
+        fix_header_views(d);
+        d->result = GWR_RESULT_FORWARD;
+        d->status = 0;
+        return GWR_OK;
+    }
     size_t need = p.len + (d->has_query ? d->query.len + 1 : 0) + 1;
     int rc = gwr_dec__buf_reserve(b, b->len + need);
     if (rc != GWR_OK)
@@ -348,10 +369,7 @@ finish(fstate *s)
     d->up_path.ptr = b->ptr + off;
     d->up_path.len = b->len - off;
     b->ptr[b->len++] = '\0';   /* kept: nothing may overwrite it */
-    dec_hdr *h = hdrs(d);
-    for (size_t i = 0; i < d->up_headers.n; i++)
-        if (h[i].in_buf)
-            h[i].h.value.ptr = b->ptr + h[i].voff;
+    fix_header_views(d);
     d->result = GWR_RESULT_FORWARD;
     d->status = 0;
     return GWR_OK;
@@ -379,29 +397,42 @@ gwr_filters__apply(gwr_decision *d)
     s.d = d;
     s.path = d->path;
     /* Only the winner's upstream request keeps request strings, so the
-     * copies are made here, once, instead of at intake. The path and
-     * query are copied by finish() into hdrbuf. */
-    size_t nh = d->n_rh, total = d->method.len + d->scheme.len +
-                                  d->host_raw.len + 3;
+     * copies are made here, once, instead of at intake (none at all with
+     * GWR_REQ_NO_COPY). The path and query go to hdrbuf in finish(). */
+    size_t nh = d->n_rh;
     const gwr_header *rh = d->rh;
-    for (size_t i = 0; i < nh; i++)
-        total += rh[i].name.len + 1;
-    total += d->rh_values;
-    int rc = gwr_dec__buf_reserve(&d->reqbuf, total);
-    if (rc == GWR_OK)
-        rc = gwr_dec__reserve(d, &d->up_headers, nh, sizeof(dec_hdr));
+    int rc = gwr_dec__reserve(d, &d->up_headers, nh, sizeof(dec_hdr));
     if (rc != GWR_OK)
         return rc;
-    gwr_buf *b = &d->reqbuf;
-    d->up_method = keep(b, d->method);
-    d->up_scheme = keep(b, d->scheme);
-    d->up_host = keep(b, d->host_raw);
-    for (size_t i = 0; i < nh; i++) {
-        dec_hdr *h = &hdrs(d)[i];
-        h->h.name = keep(b, rh[i].name);
-        h->h.value = keep(b, rh[i].value);
-        h->in_buf = 0;
-        h->voff = 0;
+    if (d->no_copy) {
+        d->up_method = d->method;
+        d->up_scheme = d->scheme;
+        d->up_host = d->host_raw;
+        for (size_t i = 0; i < nh; i++) {
+            dec_hdr *h = &hdrs(d)[i];
+            h->h = rh[i];
+            h->in_buf = 0;
+            h->voff = 0;
+        }
+    } else {
+        size_t total = d->method.len + d->scheme.len + d->host_raw.len + 3;
+        for (size_t i = 0; i < nh; i++)
+            total += rh[i].name.len + 1;
+        total += d->rh_values;
+        rc = gwr_dec__buf_reserve(&d->reqbuf, total);
+        if (rc != GWR_OK)
+            return rc;
+        gwr_buf *b = &d->reqbuf;
+        d->up_method = keep(b, d->method);
+        d->up_scheme = keep(b, d->scheme);
+        d->up_host = keep(b, d->host_raw);
+        for (size_t i = 0; i < nh; i++) {
+            dec_hdr *h = &hdrs(d)[i];
+            h->h.name = keep(b, rh[i].name);
+            h->h.value = keep(b, rh[i].value);
+            h->in_buf = 0;
+            h->voff = 0;
+        }
     }
     d->up_headers.n = nh;
     rc = run(&s, rule->filters, rule->n_filters);

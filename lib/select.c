@@ -82,6 +82,8 @@ gwr_select__weighted(uint64_t seed, uint64_t salt, const uint32_t *cumulative,
 {
     if (n == 0 || cumulative[n - 1] == 0)
         return SIZE_MAX;
+    if (n == 1)
+        return 0;             /* most rules: no draw needed */
     uint64_t r = uniform(seed, salt, cumulative[n - 1]);
     /* First index whose running sum exceeds r; a zero weight repeats the
      * previous sum, so the earlier index always wins and it is never

@@ -314,6 +314,8 @@ struct gwr_decision {
      * request, so intake copies nothing. */
     gwr_str method, scheme, host_raw, host, path, query;
     int has_query;
+    int no_copy;              /* GWR_REQ_NO_COPY: the request outlives
+                                 the decision's use of it */
     int grpc;                 /* recognised as gRPC (gwr_dec__intake) */
     gwr_str grpc_svc, grpc_meth;      /* its "/service/method" parts */
     uint32_t port;

@@ -402,6 +402,71 @@ test_match_decision_content(void **state)
     fx_free(&f);
 }
 
+/* GWR_REQ_NO_COPY: the decision views the caller's request (same
+ * pointers) where nothing changed it, and still owns what filters built. */
+static void
+test_match_no_copy_views(void **state)
+{
+    (void)state;
+    static const char routes[] =
+        ROUTE_HDR("nc", "")
+        "  rules:\n"
+        "  - matches: [{path: {type: PathPrefix, value: /keep}}]\n"
+        "    backendRefs: [{name: a, port: 80}]\n"
+        "  - matches: [{path: {type: PathPrefix, value: /rw}}]\n"
+        "    filters:\n"
+        "    - type: RequestHeaderModifier\n"
+        "      requestHeaderModifier: {add: [{name: X-A, value: '2'}]}\n"
+        "    - type: URLRewrite\n"
+        "      urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /v2}}\n"
+        "    backendRefs: [{name: a, port: 80}]\n";
+    fixture f;
+    fx_init(&f, routes);
+    char target[] = "/keep/x?q=1";
+    char host[] = "h.example";
+    gwr_header hs[2] = { { S("X-A"), S("1") }, { S("Accept"), S("*/*") } };
+    gwr_request r = GWR_REQUEST_INIT;
+    r.method = S("PUT");
+    r.host = S(host);
+    r.path = S(target);
+    r.headers = hs;
+    r.n_headers = 2;
+    r.flags = GWR_REQ_SEEDED | GWR_REQ_NO_COPY;
+    assert_int_equal(gwr_table_match(f.t, &r, f.d), GWR_OK);
+    expect(f.d, "nc", 0);
+    gwr_str up = gwr_decision_upstream_path(f.d);
+    assert_ptr_equal(up.ptr, target);
+    assert_int_equal(up.len, strlen(target));
+    assert_ptr_equal(gwr_decision_upstream_host(f.d).ptr, host);
+    assert_ptr_equal(gwr_decision_upstream_method(f.d).ptr, r.method.ptr);
+    assert_ptr_equal(gwr_decision_upstream_header(f.d, 1)->value.ptr, hs[1].value.ptr);
+    /* The same request without the flag gets copies. */
+    r.flags = GWR_REQ_SEEDED;
+    assert_int_equal(gwr_table_match(f.t, &r, f.d), GWR_OK);
+    up = gwr_decision_upstream_path(f.d);
+    assert_true(up.ptr != target && eq(up, "/keep/x?q=1"));
+    assert_true(gwr_decision_upstream_host(f.d).ptr != host);
+
+    /* Rewritten path and an appended header value live in the decision;
+     * untouched fields are still views. */
+    char target2[] = "/rw/y?z";
+    r.path = S(target2);
+    r.flags = GWR_REQ_SEEDED | GWR_REQ_NO_COPY;
+    assert_int_equal(gwr_table_match(f.t, &r, f.d), GWR_OK);
+    expect(f.d, "nc", 1);
+    assert_true(eq(gwr_decision_upstream_path(f.d), "/v2/y?z"));
+    const gwr_header *h = gwr_decision_upstream_header(f.d, 0);
+    assert_true(eq(h->name, "X-A") && eq(h->value, "1,2"));
+    assert_ptr_equal(gwr_decision_upstream_header(f.d, 1)->name.ptr, hs[1].name.ptr);
+
+    /* A normalized path is decision-owned; with its query it is copied. */
+    char target3[] = "/keep/a/../b?k";
+    r.path = S(target3);
+    assert_int_equal(gwr_table_match(f.t, &r, f.d), GWR_OK);
+    assert_true(eq(gwr_decision_upstream_path(f.d), "/keep/b?k"));
+    fx_free(&f);
+}
+
 static void
 test_match_implicit_listener(void **state)
 {
@@ -782,6 +847,7 @@ main(void)
         cmocka_unit_test(test_match_precedence_across_routes),
         cmocka_unit_test(test_match_listener_isolation),
         cmocka_unit_test(test_match_decision_content),
+        cmocka_unit_test(test_match_no_copy_views),
         cmocka_unit_test(test_match_implicit_listener),
         cmocka_unit_test(test_match_weights_and_sampling),
         cmocka_unit_test(test_match_steady_state_no_alloc),

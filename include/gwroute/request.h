@@ -32,6 +32,17 @@ typedef int (*gwr_header_fn)(size_t index, gwr_header *out, void *ud);
 
 /** gwr_request.flags: use gwr_request.seed (deterministic decisions). */
 #define GWR_REQ_SEEDED UINT32_C(0x01)
+/**
+ * gwr_request.flags: the caller keeps every byte the request views (its
+ * strings, the header array, and the fields a header_fn returned) valid
+ * and unchanged until the decision is matched again, reset or freed, as
+ * nghttp2's NGHTTP2_NV_FLAG_NO_COPY_* promise. The decision then views
+ * them instead of copying them: its upstream method, scheme, Host, path
+ * (unless a filter rewrote it) and header views point into the caller's
+ * request and are not NUL-terminated. Saves one copy of the request per
+ * forwarded match (docs/PERFORMANCE.md). @since 1.0
+ */
+#define GWR_REQ_NO_COPY UINT32_C(0x02)
 
 /**
  * A request to route. Size-versioned: set @c size to sizeof(gwr_request)

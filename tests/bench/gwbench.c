@@ -9,7 +9,8 @@
  *   gwbench [--rules 1000,10000,100000] [--quick] [--requests N]
  *           [--rounds R] [--seed S] [--profile mixed|paths|headers]
  *           [--ref-budget SEC] [--verify-budget SEC] [--no-sub]
- *           [--sub-rules N] [--callgrind MATCHES [--callgrind-ref]]
+ *           [--sub-rules N] [--callgrind MATCHES [--callgrind-ref]
+ *           [--no-copy]]
  *
  * Exit status: 0 on success, 1 when the two matchers disagree on any
  * request or a match allocates in steady state, 2 on a setup error (bad
@@ -52,6 +53,7 @@ typedef struct bench_opts {
     size_t sub_rules;
     size_t callgrind;         /* > 0: callgrind mode, this many matches */
     int callgrind_ref;
+    int no_copy;              /* callgrind mode: GWR_REQ_NO_COPY requests */
     int quick;
     int profile;              /* WL_* of the main table and callgrind mode */
 } bench_opts;
@@ -166,6 +168,8 @@ typedef struct case_result {
     double match_ns;          /* compiled table, median ns per match */
     double match_min_ns, match_max_ns;
     double match_cpu_ns;      /* thread CPU time, median (information) */
+    double nocopy_ns;         /* the same stream with GWR_REQ_NO_COPY */
+    double nocopy_cpu_ns;
     double ref_ns;            /* reference, median ns per match */
     size_t ref_n;             /* requests in the reference timing set */
     size_t verified;          /* requests checked by both matchers */
@@ -246,6 +250,17 @@ gwbench_match_loop(const gwr_table *t, const gwr_request *reqs, size_t n_reqs,
     return acc;
 }
 
+
+static void
+set_no_copy(wl_workload *w, int on)
+{
+    for (size_t i = 0; i < w->n_reqs; i++) {
+        if (on)
+            w->reqs[i].flags |= GWR_REQ_NO_COPY;
+        else
+            w->reqs[i].flags &= ~GWR_REQ_NO_COPY;
+    }
+}
 
 static double
 time_match_round(const gwr_table *t, const wl_workload *w, gwr_decision *d,
@@ -679,6 +694,21 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
     res->match_min_ns = v[0];
     res->match_max_ns = v[o->rounds - 1];
 
+    /* The same stream with GWR_REQ_NO_COPY: the requests outlive the
+     * decision here, as in a host that keeps the parsed request while it
+     * forwards; the decision views them instead of copying. */
+    set_no_copy(&w, 1);
+    a0 = ta.allocs + ta.reallocs;
+    for (int r = 0; r < o->rounds; r++) {
+        v[r] = time_match_round(table, &w, d, &cv[r]);
+        if (v[r] < 0)
+            goto out;
+    }
+    set_no_copy(&w, 0);
+    res->allocs_total += ta.allocs + ta.reallocs - a0;
+    res->nocopy_ns = median(v, o->rounds);
+    res->nocopy_cpu_ns = median(cv, o->rounds);
+
     status = run_reference(o, &w, ctx, cfg, table, d, res);
     if (status == 2)
         goto out;
@@ -707,6 +737,8 @@ run_case(const bench_opts *o, size_t rules, int profile, case_result *res)
            res->match_ns, res->match_min_ns, res->match_max_ns, o->rounds,
            w.n_reqs, res->match_cpu_ns, res->allocs_total,
            res->allocs_per_match);
+    printf("no-copy:   %.1f ns median with GWR_REQ_NO_COPY (thread CPU time "
+           "%.1f ns)\n", res->nocopy_ns, res->nocopy_cpu_ns);
     printf("reference: %.1f ns median (thread CPU time %.1f ns) over %zu "
            "requests%s; compiled is %.1fx faster\n", res->ref_ns,
            res->ref_cpu_ns, res->ref_n,
@@ -748,21 +780,22 @@ static void
 print_summary(const case_result *r, size_t n)
 {
     printf("| rules | routes | YAML MiB | load ms | compile ms | table B | "
-           "B/rule | match ns | (cpu ns) | ref ns | ref/match | pick ns | "
-           "sample ns | allocs/match |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+           "B/rule | match ns | (cpu ns) | no-copy ns | ref ns | ref/match | "
+           "pick ns | sample ns | allocs/match |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
            "---:|---:|\n");
     for (size_t i = 0; i < n; i++)
         printf("| %zu | %zu | %.1f | %.1f | %.2f | %zu | %.0f | %.1f | "
-               "(%.1f) | %.0f%s | %.0fx | %.1f | %.1f | %.3g |\n",
+               "(%.1f) | %.1f | %.0f%s | %.0fx | %.1f | %.1f | %.3g |\n",
                r[i].rules, r[i].routes, (double)r[i].yaml_bytes / 1048576.0,
                r[i].load_s * 1e3, r[i].compile_s * 1e3, r[i].table_bytes,
                (double)r[i].table_bytes / (double)r[i].rules, r[i].match_ns,
-               r[i].match_cpu_ns, r[i].ref_ns, r[i].ref_n < r[i].n_reqs ? "*" : "",
+               r[i].match_cpu_ns, r[i].nocopy_ns, r[i].ref_ns, r[i].ref_n < r[i].n_reqs ? "*" : "",
                r[i].ref_ns / r[i].match_ns, r[i].pick_ns, r[i].sample_ns,
                r[i].allocs_per_match);
     printf("\nmatch ns: wall clock (CLOCK_MONOTONIC), median of the rounds; "
-           "(cpu ns): thread CPU time of the same rounds, for information.\n"
+           "(cpu ns): thread CPU time of the same rounds, for information; "
+           "no-copy ns: the same stream with GWR_REQ_NO_COPY.\n"
            "* reference timed on a sample of the request stream.\n\n");
     printf("Thread CPU time of the same runs (information: on a loaded "
            "machine the wall clock also counts time the thread waited for "
@@ -820,11 +853,15 @@ print_targets(const case_result *r, size_t n, const case_result *paths,
         snprintf(what, sizeof(what), "Exact/PathPrefix match at %zu rules",
                  paths->rules);
         target(what, paths->match_ns, 100, "ns", 0);
+        snprintf(what, sizeof(what), "... with GWR_REQ_NO_COPY");
+        target(what, paths->nocopy_ns, 100, "ns", 0);
     }
     if (hdrs != NULL) {
         snprintf(what, sizeof(what), "with-headers match at %zu rules",
                  hdrs->rules);
         target(what, hdrs->match_ns, 250, "ns", 0);
+        snprintf(what, sizeof(what), "... with GWR_REQ_NO_COPY");
+        target(what, hdrs->nocopy_ns, 250, "ns", 0);
     }
     if (c10 != NULL)
         target("compile at 10000 rules", c10->compile_s * 1e3, 50, "ms", 0);
@@ -869,6 +906,7 @@ run_callgrind(const bench_opts *o)
         gwr_table_compile(&table, cfg, NULL) != GWR_OK ||
         gwr_decision_new(&d, ctx) != GWR_OK)
         goto out;
+    set_no_copy(&w, o->no_copy);
     /* Warm-up outside the collected function. */
     for (size_t i = 0; i < w.n_reqs; i++)
         gwr_table_match(table, &w.reqs[i], d);
@@ -914,7 +952,7 @@ usage(FILE *f)
         "               [--seed S] [--profile mixed|paths|headers]\n"
         "               [--ref-budget SEC] [--verify-budget SEC]\n"
         "               [--no-sub] [--sub-rules N]\n"
-        "               [--callgrind MATCHES [--callgrind-ref]]\n"
+        "               [--callgrind MATCHES [--callgrind-ref] [--no-copy]]\n"
         "defaults: --rules 1000,10000,100000 --requests 65536 --rounds 7\n"
         "          --ref-budget 2 --verify-budget 60 --sub-rules 10000\n"
         "--quick:  --rules 1000,5000 --requests 8192 --rounds 5 "
@@ -963,6 +1001,8 @@ main(int argc, char **argv)
             o.sub = 0;
         } else if (strcmp(a, "--callgrind-ref") == 0) {
             o.callgrind_ref = 1;
+        } else if (strcmp(a, "--no-copy") == 0) {
+            o.no_copy = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -1097,15 +1137,15 @@ main(int argc, char **argv)
             if (st > worst)
                 worst = st;
         }
-        printf("| workload | rules | match ns | (cpu ns) | ref ns | ref/match "
-               "| compile ms | B/rule | allocs/match |\n");
-        printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        printf("| workload | rules | match ns | (cpu ns) | no-copy ns | ref ns "
+               "| ref/match | compile ms | B/rule | allocs/match |\n");
+        printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (int k = 0; k < 2; k++)
-            printf("| %s | %zu | %.1f | (%.1f) | %.0f%s | %.0fx | %.2f | %.0f "
-                   "| %.3g |\n",
+            printf("| %s | %zu | %.1f | (%.1f) | %.1f | %.0f%s | %.0fx | %.2f "
+                   "| %.0f | %.3g |\n",
                    k == 0 ? "Exact/PathPrefix only" : "with 1-2 header matches",
                    sub[k].rules, sub[k].match_ns, sub[k].match_cpu_ns,
-                   sub[k].ref_ns,
+                   sub[k].nocopy_ns, sub[k].ref_ns,
                    sub[k].ref_n < sub[k].n_reqs ? "*" : "",
                    sub[k].ref_ns / sub[k].match_ns, sub[k].compile_s * 1e3,
                    (double)sub[k].table_bytes / (double)sub[k].rules,
