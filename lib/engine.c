@@ -324,15 +324,83 @@ x_end(gwr_engine *e, eng_x *x)
     gwr_eng__x_free(e, x);
 }
 
-/* Answer the client with a response the gateway makes up. The scratch
- * was reserved at submit, so building the head cannot fail. */
+/* The gRPC form of each status the engine generates (docs/DECISIONS.md).
+ * The codes follow gRPC's "HTTP to gRPC Status Code Mapping" (404 ->
+ * UNIMPLEMENTED; 502, 503 -> UNAVAILABLE), with two exceptions: 500 is
+ * only ever generated for a rule without a usable backend, which
+ * gwr_decision_grpc_status() calls UNAVAILABLE (not the mapping's
+ * UNKNOWN), and 504 is the engine's own deadline, DEADLINE_EXCEEDED: the
+ * call may have run upstream, and UNAVAILABLE would invite a client's
+ * retry policy to run it again. The messages are fixed printable ASCII without '%', so they are
+ * already in grpc-message's percent-encoded form, and say nothing about
+ * the request or the backends. */
+typedef struct grpc_answer {
+    int http;
+    int code;
+    gwr_str message;
+} grpc_answer;
+
+static const grpc_answer grpc_answers[] = {
+    { 404, GWR_GRPC_UNIMPLEMENTED, GWR_STR_LIT("no matching route") },
+    { 500, GWR_GRPC_UNAVAILABLE, GWR_STR_LIT("no usable backend") },
+    { 502, GWR_GRPC_UNAVAILABLE, GWR_STR_LIT("upstream request failed") },
+    { 503, GWR_GRPC_UNAVAILABLE, GWR_STR_LIT("upstream connection failed") },
+    { 504, GWR_GRPC_DEADLINE_EXCEEDED, GWR_STR_LIT("request timed out") },
+};
+
+/* The gRPC answer for a generated status of x; NULL: answer in HTTP (not
+ * a gRPC call, or a status without a gRPC form, e.g. a redirect). */
+static const grpc_answer *
+grpc_answer_for(const eng_x *x, int status)
+{
+    if (!x->grpc)
+        return NULL;
+    for (size_t i = 0; i < GWR_ARRAY_LEN(grpc_answers); i++)
+        if (grpc_answers[i].http == status)
+            return &grpc_answers[i];
+    return NULL;
+}
+
+/* Most fields an answer of the engine starts with (the three of the gRPC
+ * form); reserve() sizes the scratch with it. */
+#define GENERATED_FIELDS 3
+
+/* Answer the client with a response the gateway makes up: @p status with
+ * @p extra (the Location of a redirect, or NULL), or for a gRPC call the
+ * trailers-only form (HTTP 200, content-type application/grpc,
+ * grpc-status, grpc-message, empty body). The response edits apply
+ * either way. The scratch was reserved at submit, so building the head
+ * cannot fail. */
 static int
 respond_generated(gwr_engine *e, eng_x *x, int status,
                   const gwr_header *extra)
 {
-    const gwr_header *hs = extra;
-    size_t n = extra != NULL;
-    (void)gwr_eng__edit_head(e, x->resp, x->n_resp, extra, NULL, 0, &hs, &n);
+    gwr_header f[GENERATED_FIELDS];
+    size_t nf = 0;
+    char code[4];
+    const grpc_answer *g = grpc_answer_for(x, status);
+    if (g != NULL) {
+        /* Codes are 0..16: at most two digits. */
+        size_t cl = 0;
+        if (g->code >= 10)
+            code[cl++] = (char)('0' + g->code / 10);
+        code[cl++] = (char)('0' + g->code % 10);
+        code[cl] = '\0';
+        f[0].name = gwr_str__from_cstr("content-type");
+        f[0].value = gwr_str__from_cstr("application/grpc");
+        f[1].name = gwr_str__from_cstr("grpc-status");
+        f[1].value.ptr = code;
+        f[1].value.len = cl;
+        f[2].name = gwr_str__from_cstr("grpc-message");
+        f[2].value = g->message;
+        nf = 3;
+        status = 200;
+    } else if (extra != NULL) {
+        f[nf++] = *extra;
+    }
+    const gwr_header *hs = f;
+    size_t n = nf;
+    (void)gwr_eng__edit_head(e, x->resp, x->n_resp, f, nf, NULL, 0, &hs, &n);
     gwr_io_call c;
     memset(&c, 0, sizeof(c));
     c.op = GWR_IO__RESPOND;
@@ -345,13 +413,20 @@ respond_generated(gwr_engine *e, eng_x *x, int status,
 }
 
 /* End x with a generated status (502 after a host failure, 503 after
- * connection errors, 504 on a timeout). */
+ * connection errors, 504 on a timeout; their gRPC form for a gRPC
+ * call). */
 static int
 x_fail(gwr_engine *e, eng_x *x, int status)
 {
     x_drop_upstream(e, x);
-    gwr_io__log(e->ctx, GWR_LOG_DEBUG, "exchange %llu: answering %d",
-                (unsigned long long)x->id, status);
+    const grpc_answer *g = grpc_answer_for(x, status);
+    if (g != NULL)
+        gwr_io__log(e->ctx, GWR_LOG_DEBUG,
+                    "exchange %llu: answering %d as grpc-status %d",
+                    (unsigned long long)x->id, status, g->code);
+    else
+        gwr_io__log(e->ctx, GWR_LOG_DEBUG, "exchange %llu: answering %d",
+                    (unsigned long long)x->id, status);
     int rc = respond_generated(e, x, status, NULL);
     x_end(e, x);
     return rc;
@@ -585,7 +660,8 @@ reserve(gwr_engine *e, const gwr_decision *d)
         rc = gwr__grow(e->ctx, (void **)&e->heap, &e->heap_cap, n,
                        sizeof(eng_x *));
     if (rc == GWR_OK) {
-        size_t hs = 1 + gwr_decision_response_header_count(d, GWR_HEADERS_SET)
+        size_t hs = GENERATED_FIELDS
+            + gwr_decision_response_header_count(d, GWR_HEADERS_SET)
             + gwr_decision_response_header_count(d, GWR_HEADERS_ADD);
         rc = gwr__grow(e->ctx, (void **)&e->scratch, &e->scratch_cap, hs,
                        sizeof(gwr_header));
@@ -653,6 +729,9 @@ gwr_engine_submit(gwr_engine *e, const gwr_decision *d,
         if (result == GWR_RESULT_REDIRECT) {
             loc.value = gwr_decision_location(d);
             extra = &loc;
+            /* A redirect is an HTTP answer, gRPC call or not
+             * (docs/DECISIONS.md). */
+            x->grpc = 0;
         }
         if (status < 100 || status > 999)
             status = result == GWR_RESULT_NO_ROUTE ? 404 : 500;
@@ -718,7 +797,9 @@ gwr_engine_on_response_head(gwr_engine *e, uint64_t xid, int http_status,
     }
     const gwr_header *hs = NULL;
     size_t nh = 0;
-    rc = gwr_eng__edit_head(e, x->resp, x->n_resp, NULL, headers, n, &hs,
+    /* What the upstream sent is relayed as it is, gRPC call or not: only
+     * the response edits apply. */
+    rc = gwr_eng__edit_head(e, x->resp, x->n_resp, NULL, 0, headers, n, &hs,
                             &nh);
     if (rc != GWR_OK) {
         (void)x_fail(e, x, 502);

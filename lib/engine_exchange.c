@@ -305,6 +305,7 @@ gwr_eng__x_new(gwr_engine *e, const gwr_decision *d)
     x->cap_factor = (uint32_t)e->opt[GWR_ENGINE_OPT_BACKOFF_CAP_FACTOR];
     x->jitter = e->opt[GWR_ENGINE_OPT_JITTER] != 0;
     x->upgrade = upgrade_kind(d);
+    x->grpc = gwr_decision_grpc(d) != 0;
     x->seed = gwr_decision_seed(d);
     /* Backends point into the table: keep it alive however the host
      * swaps tables meanwhile. */

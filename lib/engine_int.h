@@ -66,6 +66,8 @@ typedef struct eng_x {
     const uint16_t *codes;
     size_t n_codes;
     int upgrade;              /* the request carries Upgrade */
+    int grpc;                 /* a gRPC call: generated answers are
+                                 trailers-only gRPC (lib/engine.c) */
     uint64_t seed;
     gwr_table *table;         /* referenced: backends point into it */
     const gwr_backend *be;    /* backend of the current attempt */
@@ -128,11 +130,14 @@ const gwr_backend *gwr_eng__pick(const eng_x *x, uint32_t tries,
 /* 1 when status is one of x's retry codes. */
 int gwr_eng__is_retry_code(const eng_x *x, int status);
 /* Apply x's response edits (may be NULL: none) to in[0..n) into the
- * engine scratch; extra goes first (the Location of a redirect). Returns
- * GWR_OK or GWR_E_NOMEM; out and n_out receive the result. */
+ * engine scratch. The n_extra fields of extra (the Location of a
+ * redirect; content-type, grpc-status, grpc-message of a gRPC answer) go
+ * first: set replaces one of them in place, remove never drops them.
+ * Needs n + n_extra + set + add entries of scratch. Returns GWR_OK or
+ * GWR_E_NOMEM; out and n_out receive the result. */
 int gwr_eng__edit_head(gwr_engine *e, const gwr_header *const resp[3],
                        const size_t n_resp[3], const gwr_header *extra,
-                       const gwr_header *in, size_t n,
+                       size_t n_extra, const gwr_header *in, size_t n,
                        const gwr_header **out, size_t *n_out);
 
 #endif /* GWR_ENGINE_INT_H */

@@ -95,13 +95,15 @@ named(const gwr_header *list, size_t n, gwr_str name)
 int
 gwr_eng__edit_head(gwr_engine *e, const gwr_header *const resp[3],
                    const size_t n_resp[3], const gwr_header *extra,
-                   const gwr_header *in, size_t n, const gwr_header **out,
-                   size_t *n_out)
+                   size_t n_extra, const gwr_header *in, size_t n,
+                   const gwr_header **out, size_t *n_out)
 {
     static const size_t none[3] = { 0, 0, 0 };
     if (resp == NULL)
         n_resp = none;
-    size_t need = n + (extra != NULL);
+    if (extra == NULL)
+        n_extra = 0;
+    size_t need = n + n_extra;
     need += n_resp[GWR_HEADERS_SET] + n_resp[GWR_HEADERS_ADD];
     if (need > SIZE_MAX / sizeof(gwr_header) / 2)
         return GWR_E_NOMEM;
@@ -117,8 +119,11 @@ gwr_eng__edit_head(gwr_engine *e, const gwr_header *const resp[3],
                                                     : NULL;
     const gwr_header *rm = n_resp[GWR_HEADERS_REMOVE]
         ? resp[GWR_HEADERS_REMOVE] : NULL;
-    if (extra != NULL)
-        o[k++] = *extra;
+    /* The engine's own fields: kept whatever remove says, or the answer
+     * would be broken (a redirect without Location, a gRPC answer without
+     * grpc-status). */
+    for (size_t i = 0; i < n_extra; i++)
+        o[k++] = extra[i];
     /* Spec 4.1, names case-insensitive: remove deletes every instance;
      * set replaces every instance with one field; add appends a line
      * (equivalent to comma-joining). */
@@ -132,8 +137,11 @@ gwr_eng__edit_head(gwr_engine *e, const gwr_header *const resp[3],
         /* The first of entries differing only in case wins (spec 4.1). */
         if (named(set, i, set[i].name))
             continue;
-        if (extra != NULL && gwr_str__eq_ci(extra->name, set[i].name)) {
-            o[0] = set[i];
+        size_t j = 0;
+        while (j < n_extra && !gwr_str__eq_ci(extra[j].name, set[i].name))
+            j++;
+        if (j < n_extra) {
+            o[j] = set[i];
             continue;
         }
         o[k++] = set[i];

@@ -15,6 +15,70 @@
 #include "helpers.h"
 
 static gwr_table *table;
+static gwr_table *gtable;   /* gRPC calls (grpc_yaml) */
+
+/* A GRPCRoute with response edits (two fields on a generated answer) and
+ * one with a missing backend. */
+static const char grpc_yaml[] =
+    "apiVersion: v1\n"
+    "kind: Service\n"
+    "metadata: {name: a, namespace: t}\n"
+    "spec: {ports: [{port: 8080}]}\n"
+    "---\n"
+    "apiVersion: gateway.networking.k8s.io/v1\n"
+    "kind: GRPCRoute\n"
+    "metadata: {name: g, namespace: t}\n"
+    "spec:\n"
+    "  hostnames: [grpc.test]\n"
+    "  rules:\n"
+    "  - matches: [{method: {service: pkg.Svc, method: Plain}}]\n"
+    "    filters:\n"
+    "    - type: ResponseHeaderModifier\n"
+    "      responseHeaderModifier:\n"
+    "        set: [{name: x-gw, value: \"1\"}]\n"
+    "        add: [{name: x-added, value: yes}]\n"
+    "    backendRefs: [{name: a, port: 8080}]\n"
+    "  - matches: [{method: {service: pkg.Svc, method: Broken}}]\n"
+    "    backendRefs: [{name: missing, port: 8080}]\n";
+
+static gwr_table *
+grpc_table(void)
+{
+    gwr_ctx *ctx = NULL;
+    assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
+    gwr_config *cfg = NULL;
+    assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
+    gwr_str text = { grpc_yaml, sizeof(grpc_yaml) - 1 };
+    assert_int_equal(gwr_config_add_text(cfg, GWR_FORMAT_YAML, text,
+                                         (gwr_str)GWR_STR_LIT("grpc")),
+                     GWR_OK);
+    gwr_table *t = NULL;
+    assert_int_equal(gwr_table_compile(&t, cfg, NULL), GWR_OK);
+    gwr_config_free(cfg);
+    gwr_ctx_free(ctx);
+    return t;
+}
+
+/* A gRPC call (POST, Content-Type application/grpc) to path. */
+static int
+grpc_match(gwr_decision *d, const char *path)
+{
+    gwr_header h = { GWR_STR_LIT("content-type"),
+                     GWR_STR_LIT("application/grpc") };
+    gwr_request r = GWR_REQUEST_INIT;
+    r.method.ptr = "POST";
+    r.method.len = 4;
+    r.host.ptr = "grpc.test";
+    r.host.len = 9;
+    r.path.ptr = path;
+    r.path.len = strlen(path);
+    r.headers = &h;
+    r.n_headers = 1;
+    r.port = 80;
+    r.flags = GWR_REQ_SEEDED;
+    r.seed = 7;
+    return gwr_table_match(gtable, &r, d);
+}
 
 enum { N_STEPS = 14 };
 
@@ -167,11 +231,100 @@ test_events_allocation_free(void **state)
     assert_int_equal(ta.live, 0);
 }
 
+/* gRPC calls answered by the engine (no route, no backend, a connection
+ * error) under the allocation sweep: a failed submit creates nothing and
+ * answers nothing, as for any other call. */
+static int
+grpc_scenario(gwr_ctx *base, void *ud)
+{
+    (void)ud;
+    sim *s = malloc(sizeof(*s));
+    assert_non_null(s);
+    sim_init(s);
+    gwr_ctx *ctx = NULL;
+    gwr_decision *d = NULL;
+    gwr_engine *e = NULL;
+    int rc = sim_ctx(s, &ctx, &base->mem);
+    if (rc == GWR_OK)
+        rc = gwr_decision_new(&d, ctx);
+    if (rc == GWR_OK)
+        rc = gwr_engine_new(&e, ctx);
+    s->e = e;
+    static const char *const paths[] = { "/pkg.Nope/Call", "/pkg.Svc/Broken",
+                                         "/pkg.Svc/Plain" };
+    for (size_t i = 0; rc == GWR_OK && i < 3; i++) {
+        rc = grpc_match(d, paths[i]);
+        if (rc != GWR_OK)
+            break;
+        size_t before = sim_count(s, SIM_RESPOND);
+        rc = gwr_engine_submit(e, d, NULL);
+        if (rc != GWR_OK) {
+            if (sim_count(s, SIM_RESPOND) != before
+                || gwr_engine_exchange_count(e) != 0)
+                fail_msg("a failed submit answered or kept an exchange");
+            break;
+        }
+        if (i == 2)
+            rc = gwr_engine_on_connected(e, last_id(s, SIM_CONNECT), -111);
+        const sim_rec *r = sim_last(s, SIM_RESPOND);
+        if (rc == GWR_OK && (r == NULL || r->status != 200
+                             || strstr(r->headers, "grpc-status: 1") == NULL))
+            fail_msg("path %zu: no gRPC answer", i);
+    }
+    gwr_engine_free(e);
+    gwr_decision_free(d);
+    gwr_ctx_free(ctx);
+    free(s);
+    return rc;
+}
+
+static void
+test_grpc_answers_sweep(void **state)
+{
+    (void)state;
+    assert_true(test_alloc_sweep(grpc_scenario, NULL) > 0);
+}
+
+/* The gRPC form of a generated answer (three fields plus the rule's two
+ * edits) fits the scratch reserved at submit: answering allocates
+ * nothing. */
+static void
+test_grpc_answer_allocation_free(void **state)
+{
+    (void)state;
+    test_alloc ta;
+    test_alloc_init(&ta);
+    sim s;
+    sim_init(&s);
+    gwr_ctx *ctx = NULL;
+    gwr_decision *d = NULL;
+    gwr_engine *e = NULL;
+    assert_int_equal(sim_ctx(&s, &ctx, &ta.hooks), GWR_OK);
+    assert_int_equal(gwr_decision_new(&d, ctx), GWR_OK);
+    assert_int_equal(gwr_engine_new(&e, ctx), GWR_OK);
+    s.e = e;
+    assert_int_equal(grpc_match(d, "/pkg.Svc/Plain"), GWR_OK);
+    assert_int_equal(gwr_engine_submit(e, d, NULL), GWR_OK);
+    size_t calls = ta.calls;
+    assert_int_equal(gwr_engine_on_connected(e, last_id(&s, SIM_CONNECT),
+                                             -111), GWR_OK);
+    const sim_rec *r = sim_last(&s, SIM_RESPOND);
+    assert_non_null(r);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(r->n_headers, 5);
+    assert_int_equal(ta.calls, calls);
+    gwr_engine_free(e);
+    gwr_decision_free(d);
+    gwr_ctx_free(ctx);
+    assert_int_equal(ta.live, 0);
+}
+
 static int
 group_setup(void **state)
 {
     (void)state;
     table = sim_table();
+    gtable = grpc_table();
     return 0;
 }
 
@@ -180,6 +333,7 @@ group_teardown(void **state)
 {
     (void)state;
     gwr_table_unref(table);
+    gwr_table_unref(gtable);
     return 0;
 }
 
@@ -189,6 +343,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_teardown_anywhere),
         cmocka_unit_test(test_events_allocation_free),
+        cmocka_unit_test(test_grpc_answers_sweep),
+        cmocka_unit_test(test_grpc_answer_allocation_free),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -11,6 +11,7 @@
 #include "helpers.h"
 
 static gwr_table *table;
+static gwr_table *gtable;   /* gRPC calls: grpc_config_yaml below */
 
 typedef struct fx {
     sim s;
@@ -19,11 +20,91 @@ typedef struct fx {
     gwr_engine *e;
 } fx;
 
+/* Routes for gRPC calls on host grpc.test (implicit listener): a
+ * GRPCRoute for service pkg.Svc with response header edits, and an
+ * HTTPRoute that takes the gRPC calls of service pkg.Http (timeouts,
+ * retries, a redirect and a missing backend, which GRPCRoute v1.2 has
+ * no fields for or cannot express). */
+static const char grpc_config_yaml[] =
+    "apiVersion: v1\n"
+    "kind: Service\n"
+    "metadata: {name: a, namespace: t}\n"
+    "spec: {ports: [{port: 8080}]}\n"
+    "---\n"
+    "apiVersion: gateway.networking.k8s.io/v1\n"
+    "kind: GRPCRoute\n"
+    "metadata: {name: g, namespace: t}\n"
+    "spec:\n"
+    "  hostnames: [grpc.test]\n"
+    "  rules:\n"
+    "  - matches: [{method: {service: pkg.Svc, method: Plain}}]\n"
+    "    filters:\n"
+    "    - type: ResponseHeaderModifier\n"
+    "      responseHeaderModifier:\n"
+    "        set: [{name: x-gw, value: \"1\"}]\n"
+    "        add: [{name: x-added, value: yes}]\n"
+    "        remove: [server]\n"
+    "    backendRefs: [{name: a, port: 8080}]\n"
+    "  - matches: [{method: {service: pkg.Svc, method: Broken}}]\n"
+    "    filters:\n"
+    "    - type: ResponseHeaderModifier\n"
+    "      responseHeaderModifier:\n"
+    "        set: [{name: grpc-message, value: backend down}]\n"
+    "        add: [{name: x-added, value: yes}]\n"
+    "        remove: [grpc-status, content-type]\n"
+    "    backendRefs: [{name: missing, port: 8080}]\n"
+    "---\n"
+    "apiVersion: gateway.networking.k8s.io/v1\n"
+    "kind: HTTPRoute\n"
+    "metadata: {name: h, namespace: t}\n"
+    "spec:\n"
+    "  hostnames: [grpc.test]\n"
+    "  rules:\n"
+    "  - matches: [{path: {type: Exact, value: /pkg.Http/Timeout}}]\n"
+    "    backendRefs: [{name: a, port: 8080}]\n"
+    "    timeouts: {request: 1000ms, backendRequest: 300ms}\n"
+    "  - matches: [{path: {type: Exact, value: /pkg.Http/Retry}}]\n"
+    "    backendRefs: [{name: a, port: 8080}]\n"
+    "    retry: {codes: [503], attempts: 2, backoff: 100ms}\n"
+    "  - matches: [{path: {type: Exact, value: /pkg.Http/Broken}}]\n"
+    "    filters:\n"
+    "    - type: ResponseHeaderModifier\n"
+    "      responseHeaderModifier: {set: [{name: x-gw, value: \"1\"}]}\n"
+    "    backendRefs: [{name: missing, port: 8080}]\n"
+    "  - matches: [{path: {type: Exact, value: /pkg.Http/Redirect}}]\n"
+    "    filters:\n"
+    "    - type: RequestRedirect\n"
+    "      requestRedirect: {hostname: other.test, statusCode: 302}\n";
+
+static gwr_table *
+grpc_table(void)
+{
+    gwr_ctx *ctx = NULL;
+    assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
+    gwr_config *cfg = NULL;
+    assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
+    gwr_str text = { grpc_config_yaml, sizeof(grpc_config_yaml) - 1 };
+    gwr_str src = GWR_STR_LIT("engine-grpc");
+    int rc = gwr_config_add_text(cfg, GWR_FORMAT_YAML, text, src);
+    for (size_t i = 0; rc != GWR_OK && i < gwr_config_diag_count(cfg); i++) {
+        char buf[512];
+        gwr_diag_format(gwr_config_diag(cfg, i), buf, sizeof(buf));
+        print_message("diag: %s\n", buf);
+    }
+    assert_int_equal(rc, GWR_OK);
+    gwr_table *t = NULL;
+    assert_int_equal(gwr_table_compile(&t, cfg, NULL), GWR_OK);
+    gwr_config_free(cfg);
+    gwr_ctx_free(ctx);
+    return t;
+}
+
 static int
 group_setup(void **state)
 {
     (void)state;
     table = sim_table();
+    gtable = grpc_table();
     return 0;
 }
 
@@ -32,6 +113,7 @@ group_teardown(void **state)
 {
     (void)state;
     gwr_table_unref(table);
+    gwr_table_unref(gtable);
     return 0;
 }
 
@@ -124,6 +206,256 @@ test_generated(void **state)
     assert_int_equal(sim_count(&f->s, SIM_TIMER), 0);
     /* The exchange is over: later events for it are unknown. */
     assert_int_equal(gwr_engine_cancel(f->e, id), GWR_E_NOT_FOUND);
+}
+
+/* ---- generated answers to gRPC calls ------------------------------------ */
+
+/* Match a POST to path on grpc.test with this Content-Type (NULL: none):
+ * "application/grpc" makes it a gRPC call, anything else does not. */
+static void
+grpc_match(fx *f, const char *path, const char *ctype)
+{
+    gwr_header hs[] = {
+        { GWR_STR_LIT("te"), GWR_STR_LIT("trailers") },
+        { GWR_STR_LIT("content-type"),
+          { ctype, ctype != NULL ? strlen(ctype) : 0 } },
+    };
+    gwr_request r = GWR_REQUEST_INIT;
+    r.method.ptr = "POST";
+    r.method.len = 4;
+    r.host.ptr = "grpc.test";
+    r.host.len = 9;
+    r.path.ptr = path;
+    r.path.len = strlen(path);
+    r.headers = hs;
+    r.n_headers = ctype != NULL ? 2 : 1;
+    r.port = 80;
+    r.flags = GWR_REQ_SEEDED;
+    r.seed = 42;
+    assert_int_equal(gwr_table_match(gtable, &r, f->d), GWR_OK);
+    assert_int_equal(gwr_decision_grpc(f->d),
+                     ctype != NULL && strcmp(ctype, "application/grpc") == 0);
+}
+
+static uint64_t
+grpc_submit(fx *f, const char *path, const char *ctype, int want)
+{
+    grpc_match(f, path, ctype);
+    uint64_t id = 0;
+    assert_int_equal(gwr_engine_submit(f->e, f->d, &id), want);
+    return id;
+}
+
+#define GRPC "application/grpc"
+
+/* The trailers-only head of a gRPC answer with this code and message,
+ * then the fields of the rule's response edits. */
+#define GRPC_HEAD(code, msg) \
+    "content-type: application/grpc\ngrpc-status: " code \
+    "\ngrpc-message: " msg "\n"
+
+/* The last respond was a trailers-only gRPC answer: status 200, the
+ * fields head (every field, in order), empty body, generated; and its
+ * grpc-message needs no percent-encoding (gRPC: %x20-%x24 / %x26-%x7E
+ * stand for themselves). */
+static void
+assert_grpc_answer(const fx *f, uint64_t id, const char *head)
+{
+    const sim_rec *r = sim_last(&f->s, SIM_RESPOND);
+    assert_non_null(r);
+    assert_int_equal(r->id, id);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(r->source, 0);
+    assert_string_equal(r->headers, head);
+    const char *m = strstr(r->headers, "grpc-message: ");
+    assert_non_null(m);
+    for (m += 14; *m != '\n'; m++)
+        assert_true(*m >= 0x20 && *m <= 0x7e && *m != '%');
+    assert_int_equal(gwr_engine_exchange_count(f->e), 0);
+}
+
+static void
+test_grpc_no_route(void **state)
+{
+    fx *f = *state;
+    uint64_t id = grpc_submit(f, "/pkg.Nope/Call", GRPC, GWR_OK);
+    assert_true(id != 0);
+    assert_int_equal(gwr_decision_status(f->d), 404);
+    assert_int_equal(gwr_decision_grpc_status(f->d), GWR_GRPC_UNIMPLEMENTED);
+    assert_grpc_answer(f, id, GRPC_HEAD("12", "no matching route"));
+    assert_int_equal(sim_last(&f->s, SIM_RESPOND)->n_headers, 3);
+    /* Not a gRPC call (gRPC-Web, no Content-Type): the plain 404. */
+    grpc_submit(f, "/pkg.Nope/Call", "application/grpc-web", GWR_OK);
+    const sim_rec *r = sim_last(&f->s, SIM_RESPOND);
+    assert_int_equal(r->status, 404);
+    assert_int_equal(r->n_headers, 0);
+    grpc_submit(f, "/pkg.Svc/Plain", NULL, GWR_OK);
+    assert_int_equal(sim_last(&f->s, SIM_RESPOND)->status, 404);
+    assert_int_equal(sim_count(&f->s, SIM_CONNECT), 0);
+    assert_int_equal(sim_count(&f->s, SIM_TIMER), 0);
+}
+
+static void
+test_grpc_no_backend(void **state)
+{
+    fx *f = *state;
+    /* GRPCRoute rule whose backendRef is missing: UNAVAILABLE. Its edits
+     * apply: set replaces the engine's grpc-message in place, add
+     * appends, remove cannot drop the fields that make the answer. */
+    uint64_t id = grpc_submit(f, "/pkg.Svc/Broken", GRPC, GWR_OK);
+    assert_int_equal(gwr_decision_status(f->d), 500);
+    assert_int_equal(gwr_decision_grpc_status(f->d), GWR_GRPC_UNAVAILABLE);
+    assert_grpc_answer(f, id, GRPC_HEAD("14", "backend down")
+                                  "x-added: yes\n");
+    /* An HTTPRoute that takes a gRPC call: the same answer. */
+    id = grpc_submit(f, "/pkg.Http/Broken", GRPC, GWR_OK);
+    assert_int_equal(gwr_decision_grpc_status(f->d), GWR_GRPC_UNAVAILABLE);
+    assert_grpc_answer(f, id, GRPC_HEAD("14", "no usable backend")
+                                  "x-gw: 1\n");
+    /* The same rule for a request that is not a gRPC call: 500. */
+    grpc_submit(f, "/pkg.Http/Broken", "application/json", GWR_OK);
+    const sim_rec *r = sim_last(&f->s, SIM_RESPOND);
+    assert_int_equal(r->status, 500);
+    assert_string_equal(r->headers, "x-gw: 1\n");
+}
+
+static void
+test_grpc_connect_failure(void **state)
+{
+    fx *f = *state;
+    /* No retry stanza: the first connection error answers, with the
+     * GRPCRoute rule's edits. */
+    uint64_t id = grpc_submit(f, "/pkg.Svc/Plain", GRPC, GWR_OK);
+    assert_int_equal(sim_last(&f->s, SIM_CONNECT)->proto, GWR_BACKEND_H2C);
+    const sim_rec *c = sim_last(&f->s, SIM_CONNECT);
+    assert_int_equal(gwr_engine_on_connected(f->e, c->id, -111), GWR_OK);
+    assert_grpc_answer(f, id, GRPC_HEAD("14", "upstream connection failed")
+                                  "x-gw: 1\nx-added: yes\n");
+    /* A reset before the head (on_error) is a connection error too. */
+    id = grpc_submit(f, "/pkg.Svc/Plain", GRPC, GWR_OK);
+    uint64_t xid = connect_last(f);
+    assert_int_equal(gwr_engine_on_error(f->e, xid, -104), GWR_OK);
+    assert_grpc_answer(f, id, GRPC_HEAD("14", "upstream connection failed")
+                                  "x-gw: 1\nx-added: yes\n");
+
+    /* attempts: 2, backoff 100 ms: three connection errors exhaust it. */
+    id = grpc_submit(f, "/pkg.Http/Retry", GRPC, GWR_OK);
+    static const uint64_t at[] = { 1000, 1100, 1300 };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(sim_run_until(&f->s, at[i]), GWR_OK);
+        c = sim_last(&f->s, SIM_CONNECT);
+        assert_int_equal(c->at, at[i]);
+        assert_int_equal(gwr_engine_on_connected(f->e, c->id, -111), GWR_OK);
+    }
+    assert_int_equal(sim_count(&f->s, SIM_CONNECT), 5);
+    assert_grpc_answer(f, id, GRPC_HEAD("14", "upstream connection failed"));
+    assert_int_equal(sim_last(&f->s, SIM_RESPOND)->at, 1300);
+
+    /* Not a gRPC call: the plain 503. */
+    grpc_submit(f, "/pkg.Svc/Plain", NULL, GWR_OK);   /* no route */
+    assert_int_equal(sim_last(&f->s, SIM_RESPOND)->status, 404);
+    grpc_submit(f, "/pkg.Http/Retry", "text/plain", GWR_OK);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(sim_run_until(&f->s, at[i] + 300), GWR_OK);
+        c = sim_last(&f->s, SIM_CONNECT);
+        assert_int_equal(c->at, at[i] + 300);
+        assert_int_equal(gwr_engine_on_connected(f->e, c->id, -111), GWR_OK);
+    }
+    const sim_rec *r = sim_last(&f->s, SIM_RESPOND);
+    assert_int_equal(r->status, 503);
+    assert_int_equal(r->n_headers, 0);
+}
+
+static void
+test_grpc_timeout(void **state)
+{
+    fx *f = *state;
+    /* The rule's backendRequest timeout (300 ms), no retry. */
+    uint64_t id = grpc_submit(f, "/pkg.Http/Timeout", GRPC, GWR_OK);
+    (void)connect_last(f);
+    assert_int_equal(sim_run_until(&f->s, 1299), GWR_OK);
+    assert_int_equal(sim_count(&f->s, SIM_RESPOND), 0);
+    assert_int_equal(sim_run_until(&f->s, 1300), GWR_OK);
+    assert_grpc_answer(f, id, GRPC_HEAD("4", "request timed out"));
+    assert_int_equal(sim_last(&f->s, SIM_RESPOND)->at, 1300);
+
+    /* The request timeout (the engine default here), with edits. */
+    assert_int_equal(gwr_engine_set_option(f->e,
+                     GWR_ENGINE_OPT_DEFAULT_REQUEST_TIMEOUT_MS, 500), GWR_OK);
+    id = grpc_submit(f, "/pkg.Svc/Plain", GRPC, GWR_OK);
+    assert_int_equal(f->s.timer, 1800);
+    assert_int_equal(sim_run_until(&f->s, 1800), GWR_OK);
+    assert_grpc_answer(f, id, GRPC_HEAD("4", "request timed out")
+                                  "x-gw: 1\nx-added: yes\n");
+
+    /* Not a gRPC call: the plain 504. */
+    grpc_submit(f, "/pkg.Http/Timeout", "application/grpc-web+proto",
+                GWR_OK);
+    assert_int_equal(sim_run_until(&f->s, 2100), GWR_OK);
+    const sim_rec *r = sim_last(&f->s, SIM_RESPOND);
+    assert_int_equal(r->status, 504);
+    assert_int_equal(r->n_headers, 0);
+    assert_int_equal(gwr_engine_exchange_count(f->e), 0);
+}
+
+static void
+test_grpc_host_failure(void **state)
+{
+    fx *f = *state;
+    /* The host's connect fails: the engine's 502, as UNAVAILABLE. */
+    f->s.fail_kind = SIM_CONNECT;
+    uint64_t id = grpc_submit(f, "/pkg.Svc/Plain", GRPC, GWR_E_CALLBACK);
+    assert_grpc_answer(f, id, GRPC_HEAD("14", "upstream request failed")
+                                  "x-gw: 1\nx-added: yes\n");
+    /* respond itself fails: the exchange still ends once. */
+    f->s.fail_kind = SIM_RESPOND;
+    grpc_submit(f, "/pkg.Nope/Call", GRPC, GWR_E_CALLBACK);
+    assert_int_equal(sim_last(&f->s, SIM_RESPOND)->status, 200);
+    assert_int_equal(gwr_engine_exchange_count(f->e), 0);
+}
+
+static void
+test_grpc_upstream_relayed(void **state)
+{
+    fx *f = *state;
+    /* Whatever the upstream answers is relayed as it came (edits
+     * applied), even an HTTP error to a gRPC call. */
+    uint64_t id = grpc_submit(f, "/pkg.Svc/Plain", GRPC, GWR_OK);
+    uint64_t xid = connect_last(f);
+    assert_int_equal(head(f, xid, 503), 1);
+    const sim_rec *r = sim_last(&f->s, SIM_RESPOND);
+    assert_int_equal(r->id, id);
+    assert_int_equal(r->status, 503);
+    assert_int_equal(r->source, xid);
+    assert_string_equal(r->headers, "x-gw: 1\nx-added: yes\n");
+    assert_int_equal(gwr_engine_on_body_done(f->e, xid), GWR_OK);
+    /* ... and a retry code with retries left is still retried. */
+    grpc_submit(f, "/pkg.Http/Retry", GRPC, GWR_OK);
+    assert_int_equal(head(f, connect_last(f), 503), 0);
+    assert_int_equal(sim_run_until(&f->s, 1100), GWR_OK);
+    gwr_header h[] = {
+        { GWR_STR_LIT("content-type"), GWR_STR_LIT("application/grpc") },
+        { GWR_STR_LIT("grpc-status"), GWR_STR_LIT("5") },
+    };
+    xid = connect_last(f);
+    assert_int_equal(gwr_engine_on_response_head(f->e, xid, 200, h, 2), 1);
+    r = sim_last(&f->s, SIM_RESPOND);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(r->headers,
+                        "content-type: application/grpc\ngrpc-status: 5\n");
+}
+
+static void
+test_grpc_redirect_stays_http(void **state)
+{
+    fx *f = *state;
+    uint64_t id = grpc_submit(f, "/pkg.Http/Redirect", GRPC, GWR_OK);
+    assert_int_equal(gwr_decision_grpc_status(f->d), GWR_GRPC_NONE);
+    const sim_rec *r = sim_last(&f->s, SIM_RESPOND);
+    assert_int_equal(r->id, id);
+    assert_int_equal(r->status, 302);
+    assert_string_equal(r->headers,
+                        "location: http://other.test/pkg.Http/Redirect\n");
 }
 
 /* ---- the plain path ------------------------------------------------------ */
@@ -820,6 +1152,18 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_generated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grpc_no_route, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grpc_no_backend, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_grpc_connect_failure, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_grpc_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grpc_host_failure, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_grpc_upstream_relayed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_grpc_redirect_stays_http, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),

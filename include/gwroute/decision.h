@@ -119,11 +119,17 @@ GWR_API
 int gwr_decision_status(const gwr_decision *d);
 
 /** gRPC status codes the gateway answers with itself
- *  (gwr_decision_grpc_status()); the numbers are gRPC's own. */
+ *  (gwr_decision_grpc_status(), and the trailers-only answers the exchange
+ *  engine generates, gwroute/engine.h); the numbers are gRPC's own. */
 typedef enum gwr_grpc_code {
     GWR_GRPC_NONE = 0,           /**< not a gRPC answer (OK is also 0) */
     GWR_GRPC_UNIMPLEMENTED = 12, /**< no route took the call */
-    GWR_GRPC_UNAVAILABLE = 14    /**< the rule has no usable backend */
+    /** the rule has no usable backend; from the engine also: the
+     *  upstream failed or could not be reached (its HTTP 502 / 503) */
+    GWR_GRPC_UNAVAILABLE = 14,
+    /** only from the engine: its request or backend request timeout
+     *  expired (its HTTP 504) */
+    GWR_GRPC_DEADLINE_EXCEEDED = 4
 } gwr_grpc_code;
 
 /**
@@ -148,7 +154,8 @@ int gwr_decision_grpc(const gwr_decision *d);
  * itself (docs/MATCHING.md "GRPCRoute"): the host should then send a
  * trailers-only response, HTTP status 200, @c content-type
  * @c application/grpc and @c grpc-status set to this code, instead of
- * gwr_decision_status().
+ * gwr_decision_status(). gwr_engine_submit() does exactly that (with a
+ * @c grpc-message), so a host using the engine has nothing to do.
  * @param[in] d the decision; may be NULL.
  * @return GWR_GRPC_UNIMPLEMENTED (12) for a gRPC call that matched no
  *         route (status 404); GWR_GRPC_UNAVAILABLE (14) for one whose rule

@@ -110,6 +110,17 @@ int gwr_engine_set_option(gwr_engine *e, uint32_t option, int64_t value);
  * gwr_io.respond and the exchange ends before this returns. FORWARD
  * decisions send the sampled mirrors, then connect to the backend.
  *
+ * gRPC calls (gwr_decision_grpc() is 1): every answer the engine makes
+ * up itself -- no route (404), no usable backend (500), and later the
+ * 502 / 503 / 504 of a failed exchange -- is sent in the trailers-only
+ * gRPC form instead: status 200, fields @c content-type
+ * @c application/grpc, @c grpc-status (12 UNIMPLEMENTED for 404,
+ * 4 DEADLINE_EXCEEDED for 504, 14 UNAVAILABLE for the others; see
+ * gwr_grpc_code) and @c grpc-message (a short fixed text), empty body; the
+ * rule's response header edits apply as to any generated answer. A
+ * redirect stays an HTTP answer, and a response from the upstream is
+ * relayed as it came (docs/MATCHING.md "GRPCRoute").
+ *
  * @param[in]  e   the engine.
  * @param[in]  d   a matched decision; borrowed for the call.
  * @param[out] exchange_id_out receives the exchange id (may be NULL). It
@@ -132,7 +143,8 @@ int gwr_engine_submit(gwr_engine *e, const gwr_decision *d,
 /**
  * A connection asked for by gwr_io.connect is ready (@p status 0) or
  * failed (@p status < 0: a connection error, retried under a retry
- * stanza, else answered 503). The engine then sends the request.
+ * stanza, else answered 503, or grpc-status 14 for a gRPC call as
+ * gwr_engine_submit() says). The engine then sends the request.
  * @return GWR_OK; GWR_E_NOT_FOUND (unknown or already cancelled id:
  *         nothing done, safe to ignore); GWR_E_STATE; GWR_E_CALLBACK.
  * @since 1.0
@@ -153,7 +165,8 @@ int gwr_engine_on_connected(gwr_engine *e, uint64_t conn_id, int status);
  *         headers with n > 0, status outside 100..999); GWR_E_NOT_FOUND;
  *         GWR_E_STATE (called twice, or from inside a callback);
  *         GWR_E_CALLBACK; GWR_E_NOMEM (the edited head could not be built:
- *         the client got a 502).
+ *         the client got a generated 502, grpc-status 14 for a gRPC
+ *         call).
  * @since 1.0
  */
 GWR_API
@@ -175,8 +188,9 @@ int gwr_engine_on_body_done(gwr_engine *e, uint64_t xid);
 /**
  * A connection or attempt failed (@p id is a conn_id or xid; @p err is
  * the host's own code, only logged). Before a response head: a connection
- * error (retried, else 503). While relaying a body: the exchange is
- * aborted (gwr_io.cancel of the exchange id).
+ * error (retried, else 503; grpc-status 14 for a gRPC call). While
+ * relaying a body: the exchange is aborted (gwr_io.cancel of the exchange
+ * id).
  * @return GWR_OK; GWR_E_NOT_FOUND; GWR_E_STATE; GWR_E_CALLBACK.
  * @since 1.0
  */
