@@ -2,6 +2,9 @@
  * gwproxy - one client request: match it, hand the decision to the engine,
  * write what the engine answers and relay the chosen attempt's body.
  * SPDX-License-Identifier: MIT
+ *
+ * The client is an HTTP/1.x connection (c: the bytes are written here) or
+ * an HTTP/2 stream (s: server_h2_out.c frames them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +19,17 @@ struct gwp_exchange {
     struct gwp_exchange *next, **prev;
     gwp_proxy *px;
     struct gwp_client *c;  /* NULL once the client is gone or detached */
+    struct gwp_h2s *s;     /* the HTTP/2 stream instead (NULL when gone) */
     uint64_t id;           /* the engine's exchange id (0: none) */
     uint64_t source;       /* xid whose body is relayed */
     http_head req;
-    struct evbuffer *body;
+    gwp_body *body;
+    http_fields trailers;  /* of the relayed response */
     uint64_t t0;
     int status;
     int attempts;
     int head_sent, chunked, close_after, head_only, ended, aborted, upgraded;
+    int te_trailers;       /* HTTP/1.1 client sent "TE: trailers" */
     struct event *ev_finish;
     char route[256];
     char backend[400];
@@ -71,10 +77,16 @@ gwp_exchange_next(gwp_exchange *x)
     return x->next;
 }
 
-struct evbuffer *
+gwp_body *
 gwp_exchange_body(gwp_exchange *x)
 {
     return x->body;
+}
+
+void
+gwp_exchange_take_trailers(gwp_exchange *x, http_fields *t)
+{
+    http_fields_move(&x->trailers, t);
 }
 
 gwr_str
@@ -106,8 +118,8 @@ exchange_free(gwp_exchange *x)
         x->next->prev = x->prev;
     if (x->ev_finish)
         event_free(x->ev_finish);
-    if (x->body)
-        evbuffer_free(x->body);
+    gwp_body_unref(x->body);
+    http_fields_clear(&x->trailers);
     http_head_clear(&x->req);
     gwp_proxy *px = x->px;
     free(x);
@@ -142,10 +154,18 @@ on_finish(evutil_socket_t fd, short what, void *arg)
     (void)what;
     log_line(x);
     struct gwp_client *c = x->c;
+    struct gwp_h2s *s = x->s;
     int keep = !x->close_after && !x->aborted;
     x->c = NULL;
+    x->s = NULL;
     int aborted = x->aborted;
     exchange_free(x);
+#ifdef GWP_HAVE_NGHTTP2
+    if (s != NULL)
+        gwp_h2s_finished(s, aborted);
+#else
+    (void)s;
+#endif
     if (c != NULL) {
         if (aborted)
             gwp_client_abort(c);
@@ -179,6 +199,51 @@ add_header(struct evbuffer *out, gwr_str name, gwr_str value)
                         (int)value.len, value.ptr);
 }
 
+#ifdef GWP_HAVE_NGHTTP2
+/* 1 when the upstream response has nothing after its head: no body bytes
+ * and no trailers (an h2c trailers-only answer, Content-Length: 0). */
+static int
+upstream_empty(gwp_upstream *u)
+{
+    if (u->h2 != NULL)
+        return gwp_h2_closed(u) && !gwp_h2_failed(u) &&
+               evbuffer_get_length(u->decoded) == 0 && u->trailers.n == 0;
+    return u->br.mode == BODY_NONE;
+}
+
+/* The response head on an HTTP/2 stream. */
+static int
+respond_h2(gwp_exchange *x, gwp_upstream *u, int status, const gwr_header *h,
+           size_t n, gwr_str body)
+{
+    int bodiless = x->head_only || status == 204 || status == 304;
+    if (u == NULL) {
+        /* Generated: the whole response now; an empty body makes it one
+         * HEADERS frame with END_STREAM (trailers-only for gRPC). */
+        gwr_str none = { "", 0 };
+        int64_t cl = body.len > 0 && status != 204 && status != 304
+            ? (int64_t)body.len : -1;
+        gwp_h2s_respond(x->s, status, h, n, bodiless ? &none : &body, 1, cl);
+        finish_soon(x);
+        return 0;
+    }
+    if (status < 200) {
+        /* No upgrade over HTTP/2: gwp_exchange_upgraded() resets. */
+        return 0;
+    }
+    int64_t cl = -1;
+    if (u->br.mode == BODY_LENGTH) {
+        cl = (int64_t)u->br.remaining;
+    } else if (x->head_only || status == 304) {
+        gwr_str v = http_header(&u->head, "content-length");
+        if (v.len > 0 && v.len < 19)
+            cl = strtoll(v.ptr, NULL, 10);
+    }
+    return gwp_h2s_respond(x->s, status, h, n, NULL,
+                           bodiless || upstream_empty(u), cl);
+}
+#endif
+
 int
 gwp_exchange_respond(gwp_exchange *x, int status, const gwr_header *h,
                      size_t n, gwr_str body)
@@ -197,11 +262,15 @@ gwp_exchange_respond(gwp_exchange *x, int status, const gwr_header *h,
         finish_soon(x);
         return -1;
     }
-    if (x->c == NULL) {
+    if (x->c == NULL && x->s == NULL) {
         if (u == NULL)
             finish_soon(x);
         return 0;
     }
+#ifdef GWP_HAVE_NGHTTP2
+    if (x->s != NULL)
+        return respond_h2(x, u, status, h, n, body);
+#endif
     struct evbuffer *out = bufferevent_get_output(gwp_client_bev(x->c));
     gwr_str reason = { reason_phrase(status), strlen(reason_phrase(status)) };
     if (u != NULL && u->head.reason.len > 0)
@@ -265,10 +334,17 @@ void
 gwp_exchange_relay(gwp_exchange *x, gwp_upstream *u, struct evbuffer *data)
 {
     size_t n = evbuffer_get_length(data);
-    if (x->c == NULL || x->head_only || n == 0) {
+    if ((x->c == NULL && x->s == NULL) || x->head_only || n == 0) {
         evbuffer_drain(data, n);
         return;
     }
+#ifdef GWP_HAVE_NGHTTP2
+    if (x->s != NULL) {
+        if (gwp_h2s_data(x->s, data) == 1)
+            gwp_upstream_pause(u, 1);
+        return;
+    }
+#endif
     struct evbuffer *out = bufferevent_get_output(gwp_client_bev(x->c));
     if (x->chunked)
         evbuffer_add_printf(out, "%zx\r\n", n);
@@ -292,9 +368,23 @@ gwp_exchange_relay_done(gwp_exchange *x)
 {
     if (x->ended)
         return;
-    if (x->c != NULL && x->chunked && !x->head_only)
-        evbuffer_add(bufferevent_get_output(gwp_client_bev(x->c)),
-                     "0\r\n\r\n", 5);
+#ifdef GWP_HAVE_NGHTTP2
+    if (x->s != NULL) {
+        gwp_h2s_end(x->s, &x->trailers);
+        finish_soon(x);
+        return;
+    }
+#endif
+    if (x->c != NULL && x->chunked && !x->head_only) {
+        /* HTTP/2 trailers (grpc-status...) go into the chunked trailer
+         * section when the client said it takes them. */
+        struct evbuffer *out = bufferevent_get_output(gwp_client_bev(x->c));
+        evbuffer_add(out, "0\r\n", 3);
+        for (size_t i = 0; x->te_trailers && i < x->trailers.n; i++)
+            if (!http_is_hop_by_hop(x->trailers.v[i].name))
+                add_header(out, x->trailers.v[i].name, x->trailers.v[i].value);
+        evbuffer_add(out, "\r\n", 2);
+    }
     gwp_conn *k = gwp_conn_find(x->px, x->source);
     if (k != NULL && k->u != NULL && k->u->br.mode == BODY_CLOSE &&
         !x->chunked)
@@ -307,7 +397,11 @@ gwp_exchange_upgraded(gwp_exchange *x, struct bufferevent *upstream)
 {
     x->upgraded = 1;
     x->close_after = 1;
-    if (x->c != NULL) {
+    if (x->s != NULL) {
+        /* An HTTP/2 request cannot be upgraded: cut the stream. */
+        bufferevent_free(upstream);
+        x->aborted = 1;
+    } else if (x->c != NULL) {
         struct bufferevent *client = gwp_client_detach(x->c);
         x->c = NULL;
         gwp_tunnel_start(x->px, client, upstream);
@@ -331,6 +425,7 @@ void
 gwp_exchange_client_gone(gwp_exchange *x)
 {
     x->c = NULL;
+    x->s = NULL;
     if (!x->ended && x->id != 0) {
         x->aborted = 1;
         int rc = gwr_engine_cancel(x->px->engine, x->id);
@@ -348,43 +443,36 @@ view(const char *p, size_t n)
     return s;
 }
 
-void
-gwp_exchange_start(gwp_proxy *px, struct gwp_client *c, uint32_t port,
-                   http_head *head, struct evbuffer *body)
+static gwp_exchange *
+exchange_new(gwp_proxy *px, http_head *head, const char *peer)
 {
     gwp_exchange *x = calloc(1, sizeof(*x));
-    if (x == NULL) {
-        http_head_clear(head);
-        evbuffer_free(body);
-        gwp_client_abort(c);
-        return;
+    if (x == NULL)
+        return NULL;
+    x->ev_finish = evtimer_new(px->base, on_finish, x);
+    if (x->ev_finish == NULL) {
+        free(x);
+        return NULL;
     }
     x->px = px;
-    x->c = c;
     x->req = *head;
     memset(head, 0, sizeof(*head));
-    x->body = body;
     x->t0 = gwp_now_ms();
-    snprintf(x->peer, sizeof(x->peer), "%s", gwp_client_peer(c));
+    snprintf(x->peer, sizeof(x->peer), "%s", peer);
     x->head_only = http_str_ieq(x->req.method, "HEAD");
-    x->close_after = x->req.minor == 0
-        ? !http_header_has_token(&x->req, "connection", "keep-alive")
-        : http_header_has_token(&x->req, "connection", "close");
     x->next = px->exchanges;
     if (x->next)
         x->next->prev = &x->next;
     x->prev = &px->exchanges;
     px->exchanges = x;
-    gwp_client_set_exchange(c, x);
-    x->ev_finish = evtimer_new(px->base, on_finish, x);
-    if (x->ev_finish == NULL) {
-        gwp_client_set_exchange(c, NULL);
-        x->c = NULL;
-        exchange_free(x);
-        gwp_client_abort(c);
-        return;
-    }
+    return x;
+}
 
+/* Match the request and submit the decision. */
+static void
+exchange_route(gwp_exchange *x, uint32_t port)
+{
+    gwp_proxy *px = x->px;
     /* The request as libgwroute sees it: views into the parsed head. */
     gwr_request rq = GWR_REQUEST_INIT;
     rq.method = x->req.method;
@@ -434,11 +522,58 @@ gwp_exchange_start(gwp_proxy *px, struct gwp_client *c, uint32_t port,
 }
 
 void
+gwp_exchange_start(gwp_proxy *px, struct gwp_client *c, uint32_t port,
+                   http_head *head, struct evbuffer *body)
+{
+    gwp_body *b = gwp_body_new(body);
+    if (b == NULL)
+        evbuffer_free(body);
+    gwp_exchange *x = b ? exchange_new(px, head, gwp_client_peer(c)) : NULL;
+    if (x == NULL) {
+        gwp_body_unref(b);
+        http_head_clear(head);
+        gwp_client_abort(c);
+        return;
+    }
+    x->c = c;
+    x->body = b;
+    x->close_after = x->req.minor == 0
+        ? !http_header_has_token(&x->req, "connection", "keep-alive")
+        : http_header_has_token(&x->req, "connection", "close");
+    x->te_trailers = http_header_has_token(&x->req, "te", "trailers");
+    gwp_client_set_exchange(c, x);
+    exchange_route(x, port);
+}
+
+#ifdef GWP_HAVE_NGHTTP2
+int
+gwp_exchange_start_h2(gwp_proxy *px, struct gwp_h2s *s, uint32_t port,
+                      http_head *head, gwp_body *body, const char *peer)
+{
+    gwp_exchange *x = exchange_new(px, head, peer);
+    if (x == NULL) {
+        http_head_clear(head);
+        return -1;
+    }
+    x->s = s;
+    x->body = gwp_body_ref(body);
+    gwp_h2s_set_exchange(s, x);
+    exchange_route(x, port);
+    return 0;
+}
+#endif
+
+void
 gwp_exchange_close_all(gwp_proxy *px)
 {
     while (px->exchanges != NULL) {
         gwp_exchange *x = px->exchanges;
         x->c = NULL;
+#ifdef GWP_HAVE_NGHTTP2
+        if (x->s != NULL)
+            gwp_h2s_set_exchange(x->s, NULL);
+#endif
+        x->s = NULL;
         exchange_free(x);
     }
 }

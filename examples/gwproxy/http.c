@@ -28,6 +28,52 @@ http_head_clear(http_head *h)
     memset(h, 0, sizeof(*h));
 }
 
+int
+http_fields_add(http_fields *f, const char *name, size_t nlen,
+                const char *value, size_t vlen)
+{
+    if (f->n == HTTP_MAX_HEADERS)
+        return -1;
+    if (f->v == NULL) {
+        f->v = calloc(HTTP_MAX_HEADERS, sizeof(*f->v));
+        if (f->v == NULL)
+            return -1;
+    }
+    /* One block per field: "name\0value\0"; freed through name.ptr. */
+    char *p = malloc(nlen + vlen + 2);
+    if (p == NULL)
+        return -1;
+    memcpy(p, name, nlen);
+    p[nlen] = '\0';
+    memcpy(p + nlen + 1, value, vlen);
+    p[nlen + 1 + vlen] = '\0';
+    f->v[f->n].name.ptr = p;
+    f->v[f->n].name.len = nlen;
+    f->v[f->n].value.ptr = p + nlen + 1;
+    f->v[f->n].value.len = vlen;
+    f->n++;
+    return 0;
+}
+
+void
+http_fields_clear(http_fields *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free((char *)(uintptr_t)f->v[i].name.ptr);
+    free(f->v);
+    f->v = NULL;
+    f->n = 0;
+}
+
+void
+http_fields_move(http_fields *dst, http_fields *src)
+{
+    http_fields_clear(dst);
+    *dst = *src;
+    src->v = NULL;
+    src->n = 0;
+}
+
 static gwr_str
 trim(const char *p, size_t n)
 {

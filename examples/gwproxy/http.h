@@ -48,6 +48,20 @@ int http_list_has(gwr_str list, gwr_str token);
  * field hop-by-hop too). */
 int http_is_connection_listed(const gwr_header *h, size_t n, gwr_str name);
 
+/* An owned list of fields (HTTP/2 trailers): each name and value is a
+ * NUL-terminated copy. At most HTTP_MAX_HEADERS entries. */
+typedef struct http_fields {
+    gwr_header *v;
+    size_t n;
+} http_fields;
+
+/* Copy one field in. 0, or -1 (no memory, or the list is full). */
+int http_fields_add(http_fields *f, const char *name, size_t nlen,
+                    const char *value, size_t vlen);
+void http_fields_clear(http_fields *f);
+/* Move src into dst (dst cleared first); src is left empty. */
+void http_fields_move(http_fields *dst, http_fields *src);
+
 enum body_mode { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE };
 enum { CH_SIZE, CH_DATA, CH_DATA_END, CH_TRAILER, CH_DONE };
 

@@ -6,6 +6,10 @@
  * that the engine can replay it on a retry and copy it to mirrors), then
  * stops reading until the exchange is over; keep-alive and pipelined
  * requests continue from whatever is left in the input buffer.
+ *
+ * A connection whose first bytes are the HTTP/2 client preface (h2c with
+ * prior knowledge, as gRPC clients speak on cleartext ports) is handed to
+ * server_h2.c, which then gets this connection's bufferevent callbacks.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,7 +21,7 @@
 
 #include "gwproxy.h"
 
-enum client_state { C_HEAD, C_BODY, C_EXCHANGE, C_CLOSING };
+enum client_state { C_HEAD, C_BODY, C_EXCHANGE, C_CLOSING, C_H2 };
 
 struct gwp_client {
     struct gwp_client *next, **prev;
@@ -30,6 +34,8 @@ struct gwp_client {
     struct evbuffer *body;
     gwp_exchange *x;
     struct event *ev_close;
+    struct gwp_h2c *h2;    /* an HTTP/2 connection (state C_H2/C_CLOSING) */
+    int sniffed;           /* the first bytes were not the HTTP/2 preface */
     char peer[64];
 };
 
@@ -53,6 +59,10 @@ client_free(struct gwp_client *c)
     *c->prev = c->next;
     if (c->next)
         c->next->prev = c->prev;
+#ifdef GWP_HAVE_NGHTTP2
+    if (c->h2 != NULL)
+        gwp_h2c_free(c->h2);
+#endif
     if (c->bev)
         bufferevent_free(c->bev);
     if (c->ev_close)
@@ -97,6 +107,42 @@ client_close(struct gwp_client *c)
     bufferevent_enable(c->bev, EV_WRITE);
 }
 
+void
+gwp_client_close(struct gwp_client *c)
+{
+    if (c->state != C_CLOSING)
+        client_close(c);
+}
+
+/* 1: the input is the HTTP/2 preface (c now speaks HTTP/2); 0: it is not
+ * (HTTP/1.x from here on); -1: too few bytes to tell. */
+static int
+sniff_h2(struct gwp_client *c, struct evbuffer *in)
+{
+    unsigned char buf[GWP_H2_PREFACE_LEN];
+    size_t n = evbuffer_get_length(in);
+    if (n > sizeof(buf))
+        n = sizeof(buf);
+    evbuffer_copyout(in, buf, n);
+    if (memcmp(buf, GWP_H2_PREFACE, n) != 0) {
+        c->sniffed = 1;
+        return 0;
+    }
+    if (n < GWP_H2_PREFACE_LEN)
+        return -1;
+    c->sniffed = 1;
+#ifdef GWP_HAVE_NGHTTP2
+    c->h2 = gwp_h2c_new(c->px, c, c->port);
+    if (c->h2 == NULL)
+        return 0; /* answered as HTTP/1.x: 400 */
+    c->state = C_H2;
+    gwp_h2c_read(c->h2);
+    return 1;
+#else
+    return 0; /* gwproxy without libnghttp2: 400 */
+#endif
+}
+
 static void
 client_error(struct gwp_client *c, int status, const char *reason)
 {
@@ -113,6 +159,8 @@ static void
 client_process(struct gwp_client *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (c->state == C_HEAD && !c->sniffed && sniff_h2(c, in) != 0)
+        return; /* need more bytes, or now HTTP/2 */
     if (c->state == C_HEAD) {
         int rc = http_parse_request(in, &c->head);
         if (rc == 0)
@@ -203,6 +251,12 @@ on_read(struct bufferevent *bev, void *arg)
 {
     (void)bev;
     struct gwp_client *c = arg;
+#ifdef GWP_HAVE_NGHTTP2
+    if (c->state == C_H2) {
+        gwp_h2c_read(c->h2);
+        return;
+    }
+#endif
     if (c->state == C_HEAD || c->state == C_BODY)
         client_process(c);
 }
@@ -216,6 +270,12 @@ on_write(struct bufferevent *bev, void *arg)
             client_free(c);
         return;
     }
+#ifdef GWP_HAVE_NGHTTP2
+    if (c->state == C_H2) {
+        gwp_h2c_writable(c->h2);
+        return;
+    }
+#endif
     if (c->x != NULL)
         gwp_exchange_client_writable(c->x);
 }
@@ -230,6 +290,15 @@ on_event(struct bufferevent *bev, short what, void *arg)
         bufferevent_enable(c->bev, EV_READ);
         return;
     }
+#ifdef GWP_HAVE_NGHTTP2
+    if ((what & BEV_EVENT_TIMEOUT) && c->state == C_H2) {
+        /* Idle HTTP/2 connections get a GOAWAY; busy ones carry on. */
+        bufferevent_enable(c->bev, EV_READ);
+        if (!gwp_h2c_busy(c->h2))
+            gwp_h2c_shutdown(c->h2);
+        return;
+    }
+#endif
     if (c->x != NULL)
         gwp_exchange_client_gone(c->x);
     c->x = NULL;
@@ -384,6 +453,13 @@ gwp_server_close_idle(gwp_proxy *px)
     struct gwp_client *c = px->clients, *next;
     for (; c != NULL; c = next) {
         next = c->next;
+#ifdef GWP_HAVE_NGHTTP2
+        if (c->state == C_H2) {
+            /* GOAWAY: streams in flight finish, then it closes. */
+            gwp_h2c_shutdown(c->h2);
+            continue;
+        }
+#endif
         if (c->state == C_HEAD &&
             evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
             client_close(c);

@@ -6,7 +6,8 @@
  *   connect       -> resolve the backend, bufferevent_socket_connect();
  *                    BEV_EVENT_CONNECTED -> gwr_engine_on_connected(id, 0)
  *                    BEV_EVENT_ERROR     -> gwr_engine_on_connected(id, -1)
- *   send_request  -> write the head and the client's (buffered) body;
+ *   send_request  -> write the head and the client's body (HTTP/1.1: once
+ *                    complete; h2c: streamed as it arrives);
  *                    response head       -> gwr_engine_on_response_head()
  *                    end of the body     -> gwr_engine_on_body_done()
  *                    reset, early EOF    -> gwr_engine_on_error()
@@ -115,6 +116,9 @@ gwp_conn_free(gwp_conn *k)
         k->next->prev = k->prev;
     if (k->ev)
         event_free(k->ev);
+    gwp_body_watch_stop(&k->wait);
+    if (k->pending)
+        evbuffer_free(k->pending);
     gwp_upstream_free(k->u);
     gwp_proxy *px = k->px;
     free(k);
@@ -215,6 +219,8 @@ up_done(gwp_upstream *u, void *ud)
     }
     uint64_t xid = k->xid, xch = k->exchange_id;
     gwp_exchange *x = gwp_exchange_find(px, xch);
+    if (x != NULL && u->trailers.n > 0)
+        gwp_exchange_take_trailers(x, &u->trailers);
     report(gwr_engine_on_body_done(px->engine, xid), "on_body_done");
     gwp_conn_free(gwp_conn_find(px, xid));
     if (x != NULL)
@@ -313,10 +319,10 @@ gwp_skip_request_field(const gwr_upstream *req, gwr_str name)
     return 0;
 }
 
-/* Serialize an upstream request: the edited head from the engine, framing
- * and connection management from gwproxy, then the body. */
+/* Serialize the head of an upstream request: the edited head from the
+ * engine; finish_request() adds framing and connection management. */
 static struct evbuffer *
-build_request(const gwr_upstream *req, struct evbuffer *body, gwr_str upgrade)
+build_head(const gwr_upstream *req)
 {
     struct evbuffer *b = evbuffer_new();
     if (b == NULL)
@@ -333,7 +339,15 @@ build_request(const gwr_upstream *req, struct evbuffer *body, gwr_str upgrade)
         evbuffer_add_printf(b, "%.*s: %.*s\r\n", (int)f->name.len, f->name.ptr,
                             (int)f->value.len, f->value.ptr);
     }
-    size_t blen = body ? evbuffer_get_length(body) : 0;
+    return b;
+}
+
+/* Content-Length of the (complete) body, Connection, then the body by
+ * reference, so that a retry or a mirror replays it. */
+static void
+finish_request(struct evbuffer *b, gwr_str m, gwp_body *body, gwr_str upgrade)
+{
+    size_t blen = body ? gwp_body_length(body) : 0;
     if (blen > 0 || http_str_ieq(m, "POST") || http_str_ieq(m, "PUT") ||
         http_str_ieq(m, "PATCH"))
         evbuffer_add_printf(b, "Content-Length: %zu\r\n", blen);
@@ -343,8 +357,58 @@ build_request(const gwr_upstream *req, struct evbuffer *body, gwr_str upgrade)
     else
         evbuffer_add(b, "Connection: close\r\n\r\n", 21);
     if (blen > 0)
-        evbuffer_add_buffer_reference(b, body);
-    return b;
+        evbuffer_add_buffer_reference(b, gwp_body_data(body));
+}
+
+/* The growing body of a waiting HTTP/1.1 request changed. */
+static void
+on_body_more(void *ud)
+{
+    gwp_conn *k = ud;
+    gwp_body *body = k->wait.body;
+    int st = gwp_body_state(body);
+    if (st == 0)
+        return;
+    if (st < 0) {
+        /* The client went away. Its exchange was cancelled first, which
+         * freed its attempts: this is a mirror, dropped. (An attempt left
+         * over, at teardown, is the engine's or gwp_shim_free()'s.) */
+        gwp_body_watch_stop(&k->wait);
+        if (k->mirror)
+            gwp_conn_free(k);
+        return;
+    }
+    gwr_str m = { k->method, strlen(k->method) }, none = { NULL, 0 };
+    finish_request(k->pending, m, body, none);
+    gwp_upstream_send(k->u, k->pending, m);
+    evbuffer_free(k->pending);
+    k->pending = NULL;
+    gwp_body_watch_stop(&k->wait);
+}
+
+/* Write an HTTP/1.1 request: now, or once a growing body is complete
+ * (HTTP/1.1 needs its length first). 0, or -1. */
+static int
+send_h1(gwp_conn *k, const gwr_upstream *req, gwp_body *body, gwr_str upgrade)
+{
+    if (body != NULL && gwp_body_state(body) < 0)
+        return -1;
+    struct evbuffer *b = build_head(req);
+    if (b == NULL)
+        return -1;
+    gwr_str m = gwr_upstream_method(req);
+    if (body == NULL || gwp_body_state(body) == 1) {
+        finish_request(b, m, body, upgrade);
+        gwp_upstream_send(k->u, b, m);
+        evbuffer_free(b);
+        return 0;
+    }
+    size_t n = m.len < sizeof(k->method) - 1 ? m.len : sizeof(k->method) - 1;
+    memcpy(k->method, m.ptr, n);
+    k->method[n] = '\0';
+    k->pending = b;
+    gwp_body_watch_start(body, &k->wait, on_body_more, k);
+    return 0;
 }
 
 static int
@@ -356,24 +420,16 @@ io_send_request(uint64_t conn_id, uint64_t xid, const struct gwr_upstream *req,
     gwp_exchange *x = gwp_exchange_find(px, gwr_upstream_exchange_id(req));
     if (k == NULL || k->u == NULL || x == NULL)
         return -1;
-    struct evbuffer *b = build_request(req, gwp_exchange_body(x),
-                                       gwp_exchange_upgrade(x));
-    if (b == NULL)
-        return -1;
     k->xid = xid;
     k->exchange_id = gwr_upstream_exchange_id(req);
     gwp_exchange_note_attempt(x, req, k->label);
 #ifdef GWP_HAVE_NGHTTP2
     /* h2c backends get HTTP/2 with prior knowledge, except an Upgrade
      * (WebSocket over HTTP/2 would need RFC 8441): that stays HTTP/1.1. */
-    if (k->proto == GWR_BACKEND_H2C && gwp_exchange_upgrade(x).len == 0) {
-        evbuffer_free(b);
+    if (k->proto == GWR_BACKEND_H2C && gwp_exchange_upgrade(x).len == 0)
         return gwp_upstream_send_h2(k->u, req, gwp_exchange_body(x));
-    }
 #endif
-    gwp_upstream_send(k->u, b, gwr_upstream_method(req));
-    evbuffer_free(b);
-    return 0;
+    return send_h1(k, req, gwp_exchange_body(x), gwp_exchange_upgrade(x));
 }
 
 static int
@@ -407,13 +463,10 @@ io_send_mirror(const struct gwr_backend *be, const struct gwr_upstream *req,
     }
 #endif
     gwr_str none = { NULL, 0 };
-    struct evbuffer *b = build_request(req, x ? gwp_exchange_body(x) : NULL, none);
-    if (b == NULL) {
+    if (send_h1(k, req, x ? gwp_exchange_body(x) : NULL, none) != 0) {
         gwp_conn_free(k);
         return -1;
     }
-    gwp_upstream_send(k->u, b, gwr_upstream_method(req));
-    evbuffer_free(b);
     if (px->verbose)
         fprintf(stderr, "gwproxy: mirror %.*s/%.*s -> %s\n",
                 (int)gwr_backend_namespace(be).len, gwr_backend_namespace(be).ptr,

@@ -202,7 +202,7 @@ gwp_upstream_send(gwp_upstream *u, struct evbuffer *req, gwr_str method)
 #ifdef GWP_HAVE_NGHTTP2
 int
 gwp_upstream_send_h2(gwp_upstream *u, const gwr_upstream *req,
-                     struct evbuffer *body)
+                     gwp_body *body)
 {
     gwr_str method = gwr_upstream_method(req);
     size_t n = method.len < sizeof(u->method) - 1 ? method.len
@@ -263,6 +263,7 @@ gwp_upstream_free(gwp_upstream *u)
     if (u->decoded != NULL)
         evbuffer_free(u->decoded);
     http_head_clear(&u->head);
+    http_fields_clear(&u->trailers);
     free(u);
 }
 

@@ -3,13 +3,21 @@
  * backends) on libnghttp2. SPDX-License-Identifier: MIT
  *
  * One session and one stream per upstream connection. nghttp2's callbacks
- * only record what arrived (head fields, body bytes, stream end); the
- * upstream callbacks (which may call the engine, which may free the
- * connection) run after nghttp2_session_mem_recv() has returned.
+ * only record what arrived (head fields, body bytes, trailers, stream
+ * end); the upstream callbacks (which may call the engine, which may free
+ * the connection) run after nghttp2_session_mem_recv() has returned.
+ *
+ * The request body is read from the shared gwp_body at an offset: what
+ * is not there yet defers the DATA frames (an HTTP/2 client's body still
+ * arriving), and the body's watcher resumes them. `te: trailers`, the one
+ * TE value HTTP/2 allows, is passed on (gRPC servers expect it).
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <nghttp2/nghttp2.h>
@@ -20,8 +28,12 @@ struct gwp_h2 {
     nghttp2_session *session;
     int32_t stream_id;
     struct evbuffer *head_text; /* ":status" and fields as an HTTP/1 head */
-    struct evbuffer *body;      /* request body still to send */
+    gwp_body *body;             /* request body (referenced), or NULL */
+    size_t sent;                /* bytes of it given to nghttp2 */
+    gwp_body_watch watch;       /* while the body grows */
+    int deferred;               /* DATA deferred: waiting for the body */
     int head_ready, head_given, closed, failed;
+    int remote_done;            /* the response ended (END_STREAM) */
 };
 
 static ssize_t
@@ -44,9 +56,17 @@ header_cb(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
     (void)flags;
     gwp_upstream *u = ud;
     struct gwp_h2 *h = u->h2;
-    if (f->hd.type != NGHTTP2_HEADERS || f->hd.stream_id != h->stream_id ||
-        h->head_ready)
-        return 0; /* trailers are dropped */
+    if (f->hd.type != NGHTTP2_HEADERS || f->hd.stream_id != h->stream_id)
+        return 0;
+    if (h->head_ready) {
+        /* Trailers (nghttp2 has checked them: no pseudo-headers). */
+        if (f->headers.cat == NGHTTP2_HCAT_HEADERS && nlen > 0 &&
+            name[0] != ':' &&
+            http_fields_add(&u->trailers, (const char *)name, nlen,
+                            (const char *)value, vlen) != 0)
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        return 0;
+    }
     if (nlen == 7 && memcmp(name, ":status", 7) == 0) {
         if (evbuffer_get_length(h->head_text) == 0)
             evbuffer_add_printf(h->head_text, "HTTP/1.1 %.*s \r\n", (int)vlen,
@@ -66,6 +86,10 @@ frame_recv_cb(nghttp2_session *s, const nghttp2_frame *f, void *ud)
     (void)s;
     gwp_upstream *u = ud;
     struct gwp_h2 *h = u->h2;
+    if (f->hd.stream_id == h->stream_id && h->head_ready &&
+        (f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+        (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        h->remote_done = 1; /* our request may still be going */
     if (f->hd.type != NGHTTP2_HEADERS || f->hd.stream_id != h->stream_id ||
         h->head_ready)
         return 0;
@@ -80,6 +104,8 @@ frame_recv_cb(nghttp2_session *s, const nghttp2_frame *f, void *ud)
     }
     evbuffer_add(h->head_text, "\r\n", 2);
     h->head_ready = 1;
+    if (f->hd.flags & NGHTTP2_FLAG_END_STREAM)
+        h->remote_done = 1; /* a head without body (trailers-only) */
     return 0;
 }
 
@@ -114,14 +140,44 @@ read_body_cb(nghttp2_session *s, int32_t stream_id, uint8_t *buf, size_t len,
 {
     (void)s;
     (void)stream_id;
-    (void)ud;
-    struct evbuffer *b = src->ptr;
-    int n = evbuffer_remove(b, buf, len);
-    if (n < 0)
-        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    if (evbuffer_get_length(b) == 0)
+    (void)src;
+    gwp_upstream *u = ud;
+    struct gwp_h2 *h = u->h2;
+    int state = gwp_body_state(h->body);
+    if (state < 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* RST_STREAM */
+    size_t n = gwp_body_copy(h->body, h->sent, buf, len);
+    h->sent += n;
+    if (state == 1 && h->sent == gwp_body_length(h->body)) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
-    return n;
+        return (ssize_t)n;
+    }
+    if (n == 0) {
+        h->deferred = 1;
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    return (ssize_t)n;
+}
+
+/* The body grew or ended: resume deferred DATA. The session only writes
+ * to the output buffer here; what comes back is read from the loop. */
+static void
+on_body_more(void *ud)
+{
+    gwp_upstream *u = ud;
+    struct gwp_h2 *h = u->h2;
+    if (gwp_body_state(h->body) != 0)
+        gwp_body_watch_stop(&h->watch);
+    if (!h->deferred || h->closed)
+        return;
+    h->deferred = 0;
+    if (nghttp2_session_resume_data(h->session, h->stream_id) == 0)
+        nghttp2_session_send(h->session);
+    /* Our END_STREAM (or RST_STREAM) may have closed the stream just now,
+     * the response having ended before: nothing more will be read, so let
+     * the read callback (from the loop) see it. */
+    if (h->closed)
+        bufferevent_trigger(u->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void
@@ -130,11 +186,11 @@ gwp_h2_free(gwp_upstream *u)
     struct gwp_h2 *h = u->h2;
     if (h == NULL)
         return;
+    gwp_body_watch_stop(&h->watch);
     nghttp2_session_del(h->session);
     if (h->head_text)
         evbuffer_free(h->head_text);
-    if (h->body)
-        evbuffer_free(h->body);
+    gwp_body_unref(h->body);
     free(h);
     u->h2 = NULL;
 }
@@ -149,17 +205,17 @@ nv(gwr_str name, gwr_str value)
 }
 
 int
-gwp_h2_send(gwp_upstream *u, const gwr_upstream *req, struct evbuffer *body)
+gwp_h2_send(gwp_upstream *u, const gwr_upstream *req, gwp_body *body)
 {
+    if (body != NULL && gwp_body_state(body) < 0)
+        return -1;
     struct gwp_h2 *h = calloc(1, sizeof(*h));
     if (h == NULL)
         return -1;
     u->h2 = h;
     h->head_text = evbuffer_new();
-    h->body = evbuffer_new();
     nghttp2_session_callbacks *cbs = NULL;
-    if (h->head_text == NULL || h->body == NULL ||
-        nghttp2_session_callbacks_new(&cbs) != 0)
+    if (h->head_text == NULL || nghttp2_session_callbacks_new(&cbs) != 0)
         goto fail;
     nghttp2_session_callbacks_set_send_callback(cbs, send_cb);
     nghttp2_session_callbacks_set_on_header_callback(cbs, header_cb);
@@ -171,12 +227,12 @@ gwp_h2_send(gwp_upstream *u, const gwr_upstream *req, struct evbuffer *body)
     if (rc != 0)
         goto fail;
     if (body != NULL)
-        evbuffer_add_buffer_reference(h->body, body);
+        h->body = gwp_body_ref(body);
 
     /* Pseudo-headers, then the fields in lower case (HTTP/2 requires it),
      * minus the connection-specific ones. */
     size_t n = gwr_upstream_header_count(req);
-    nghttp2_nv *nva = calloc(n + 5, sizeof(*nva));
+    nghttp2_nv *nva = calloc(n + 6, sizeof(*nva));
     char *lower = NULL;
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
@@ -192,8 +248,12 @@ gwp_h2_send(gwp_upstream *u, const gwr_upstream *req, struct evbuffer *body)
     nva[k++] = nv((gwr_str)GWR_STR_LIT(":scheme"), (gwr_str)GWR_STR_LIT("http"));
     nva[k++] = nv((gwr_str)GWR_STR_LIT(":authority"), gwr_upstream_host(req));
     nva[k++] = nv((gwr_str)GWR_STR_LIT(":path"), gwr_upstream_path(req));
+    int te_trailers = 0;
     for (size_t i = 0; i < n; i++) {
         const gwr_header *f = gwr_upstream_header(req, i);
+        if (http_str_ieq(f->name, "te") &&
+            http_list_has(f->value, (gwr_str)GWR_STR_LIT("trailers")))
+            te_trailers = 1;
         if (gwp_skip_request_field(req, f->name))
             continue;
         for (size_t j = 0; j < f->name.len; j++) {
@@ -204,22 +264,36 @@ gwp_h2_send(gwp_upstream *u, const gwr_upstream *req, struct evbuffer *body)
         off += f->name.len;
         nva[k++] = nv(name, f->value);
     }
+    if (te_trailers)
+        nva[k++] = nv((gwr_str)GWR_STR_LIT("te"), (gwr_str)GWR_STR_LIT("trailers"));
+    /* A complete body has a length; a growing one is streamed, and ends
+     * with the stream. */
     char clen[32];
-    size_t blen = evbuffer_get_length(h->body);
-    if (blen > 0) {
+    int growing = h->body != NULL && gwp_body_state(h->body) == 0;
+    size_t blen = h->body != NULL ? gwp_body_length(h->body) : 0;
+    if (blen > 0 && !growing) {
         int m = snprintf(clen, sizeof(clen), "%zu", blen);
         gwr_str v = { clen, (size_t)m };
         nva[k++] = nv((gwr_str)GWR_STR_LIT("content-length"), v);
     }
     nghttp2_data_provider prd;
-    prd.source.ptr = h->body;
+    prd.source.ptr = NULL;
     prd.read_callback = read_body_cb;
     nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, NULL, 0);
     h->stream_id = nghttp2_submit_request(h->session, NULL, nva, k,
-                                          blen > 0 ? &prd : NULL, NULL);
+                                          blen > 0 || growing ? &prd : NULL,
+                                          NULL);
     free(nva);
     free(lower);
-    if (h->stream_id < 0 || nghttp2_session_send(h->session) != 0)
+    if (h->stream_id < 0)
+        goto fail;
+    /* HEADERS, DATA as it comes, WINDOW_UPDATEs: no Nagle delay. */
+    int one = 1;
+    setsockopt(bufferevent_getfd(u->bev), IPPROTO_TCP, TCP_NODELAY, &one,
+               sizeof(one));
+    if (growing)
+        gwp_body_watch_start(h->body, &h->watch, on_body_more, u);
+    if (nghttp2_session_send(h->session) != 0)
         goto fail;
     bufferevent_enable(u->bev, EV_READ | EV_WRITE);
     return 0;
@@ -269,10 +343,13 @@ gwp_h2_head(gwp_upstream *u)
     return 0;
 }
 
+/* The response is complete: the stream closed, or the backend ended its
+ * side (it may answer before the request body is all sent; the rest of it
+ * is then not needed). */
 int
 gwp_h2_closed(const gwp_upstream *u)
 {
-    return u->h2->closed;
+    return u->h2->closed || u->h2->remote_done;
 }
 
 int

@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: MIT
 """End-to-end tests of gwproxy (TAP output; python3 stdlib only).
 
-    run.py GWPROXY DATA_DIR [H2C_BACKEND]
+    run.py GWPROXY DATA_DIR [H2C_BACKEND [GRPC_SERVER GRPC_CLIENT]]
 
 Starts the test backends (backend.py) and gwproxy on 127.0.0.1 with a free
 port offset, loads DATA_DIR/gateway.yaml plus EndpointSlices written from
 DATA_DIR/endpoints.yaml.in, and checks routing, filters, weights, retries,
 timeouts, mirrors, WebSocket, streaming, reload and graceful exit; with
-H2C_BACKEND (tests/e2e/h2c-backend.c) also HTTP/2 to an h2c backend. Every
-child runs in its own process group and is killed on exit.
+H2C_BACKEND (tests/e2e/h2c-backend.c) also HTTP/2 to an h2c backend; with
+GRPC_SERVER and GRPC_CLIENT (tests/e2e/grpc-server.c, grpc-client.c) real
+gRPC calls over h2c through gwproxy and plain HTTP/2 clients. Every child
+runs in its own process group and is killed on exit.
 """
 import atexit
 import base64
@@ -148,13 +150,14 @@ class Backends:
 
 
 class H2cBackend:
-    def __init__(self, exe):
-        self.proc = subprocess.Popen([exe, "h2c"], stdin=subprocess.PIPE,
+    """h2c-backend.c or grpc-server.c: prints "NAME PORT" and "READY"."""
+    def __init__(self, exe, name="h2c"):
+        self.proc = subprocess.Popen([exe, name], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True,
                                      start_new_session=True)
         CHILDREN.append(self.proc)
         name, port = self.proc.stdout.readline().split()
-        check(self.proc.stdout.readline().strip() == "READY", "h2c backend")
+        check(self.proc.stdout.readline().strip() == "READY", "%s backend" % name)
         self.port = int(port)
 
     def stop(self):
@@ -607,6 +610,221 @@ def t_h2c(env):
           "h2 retry: %r" % log)
 
 
+def grpc_call(env, path, *messages, authority="grpc.test", headers=(),
+              args=(), ok=True):
+    """Run grpc-client against gwproxy; the JSON line of each stream."""
+    if env.grpc_client is None:
+        raise Skip("no gRPC test server/client (libnghttp2 missing)")
+    cmd = [env.grpc_client, "--authority", authority, "--timeout", "10"]
+    for h in headers:
+        cmd += ["-H", h]
+    cmd += list(args) + [str(env.proxy.port()), path] + list(messages)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=20)
+    if ok and p.returncode != 0:
+        raise Fail("grpc-client %s: exit %d: %s %s" % (
+            " ".join(cmd[5:]), p.returncode, p.stderr.strip(), p.stdout[:500]))
+    try:
+        return [json.loads(line) for line in p.stdout.splitlines()]
+    except ValueError:
+        raise Fail("grpc-client output: %r" % p.stdout[:500])
+
+
+def fields(pairs, name):
+    return [v for k, v in pairs if k == name]
+
+
+def t_grpc_unary(env):
+    """A unary gRPC call over h2c through gwproxy to an h2c gRPC server,
+    chosen by service (GRPCRoute Exact service match)."""
+    start = len(env.proxy.text())
+    r, = grpc_call(env, "/test.Echo/Say", "hello")
+    check(r["status"] == 200, "HTTP status %r" % r["status"])
+    check(fields(r["headers"], "content-type") == ["application/grpc"],
+          "content-type %r" % r["headers"])
+    check(fields(r["headers"], "x-backend") == ["a"], "backend %r" % r["headers"])
+    check(r["messages"] == ["a:test.Echo/Say:hello"], "message %r" % r["messages"])
+    # grpc-status comes as HTTP/2 trailers, after the message.
+    check(not r["trailers_only"] and r["grpc_status"] == "0" and
+          fields(r["trailers"], "grpc-status") == ["0"],
+          "grpc-status not in trailers: %r" % r)
+    check(fields(r["trailers"], "x-trailer") == ["a"], "trailers %r" % r["trailers"])
+    log = env.proxy.wait_log('"POST /test.Echo/Say"', 5, start)[start:]
+    check(re.search(r'"POST /test.Echo/Say" route=GRPCRoute:e2e/grpc rule=0:echo '
+                    r'backend=e2e/svc-grpc-a:50051@\S+ status=200', log),
+          "log line: %r" % log)
+    # Client streaming (two messages) and server streaming (three replies).
+    r, = grpc_call(env, "/test.Echo/Twice", "one", "two")
+    check(r["messages"] == ["a:test.Echo/Twice:one", "a:test.Echo/Twice:two"],
+          "client streaming: %r" % r["messages"])
+    r, = grpc_call(env, "/test.Echo/Stream", "3")
+    check(r["messages"] == ["a:test.Echo/Stream:%d" % i for i in range(3)] and
+          r["grpc_status"] == "0", "server streaming: %r" % r["messages"])
+
+
+def t_grpc_header_match(env):
+    """The rule with a header match wins and routes to the other server."""
+    r, = grpc_call(env, "/test.Echo/Say", "hello", headers=["x-pick:b"])
+    check(fields(r["headers"], "x-backend") == ["b"], "backend %r" % r["headers"])
+    check(r["messages"] == ["b:test.Echo/Say:hello"] and r["grpc_status"] == "0",
+          "reply %r" % r)
+    r, = grpc_call(env, "/test.Echo/Say", "hello", headers=["x-pick:c"])
+    check(fields(r["headers"], "x-backend") == ["a"], "x-pick: c: %r" % r["headers"])
+
+
+def t_grpc_filters_weights(env):
+    """RequestHeaderModifier as the backend sees it, ResponseHeaderModifier,
+    and a 50/50 split over many calls multiplexed on one connection."""
+    r, = grpc_call(env, "/test.Other/Call", "m", headers=["x-drop:1", "x-keep:k"])
+    h = r["headers"]
+    check(fields(h, "x-backend") == ["b"], "backend %r" % h)
+    check(fields(h, "x-req-x-gw") == ["grpcroute"], "set header not seen: %r" % h)
+    check(fields(h, "x-req-x-added") == ["added"], "added header not seen: %r" % h)
+    check(fields(h, "x-req-x-drop") == [], "removed header reached the backend")
+    check(fields(h, "x-req-x-keep") == ["k"], "x-keep lost: %r" % h)
+    check(fields(h, "x-resp") == ["resp-by-gw"], "response header: %r" % h)
+    check(r["grpc_status"] == "0", "grpc-status %r" % r["grpc_status"])
+    n = 40
+    rs = grpc_call(env, "/test.Split/Go", "w", args=["-n", str(n)])
+    check(len(rs) == n and all(x["grpc_status"] == "0" for x in rs),
+          "calls failed: %r" % rs[:2])
+    got = {}
+    for x in rs:
+        b = fields(x["headers"], "x-backend")[0]
+        got[b] = got.get(b, 0) + 1
+        check(x["messages"] == ["%s:test.Split/Go:w" % b], "reply %r" % x["messages"])
+    # 50/50 over 40 calls: sigma ~3.2; each side below 6 is > 4 sigma off.
+    check(got.get("a", 0) >= 6 and got.get("b", 0) >= 6, "split %r" % got)
+
+
+def t_grpc_unknown_service(env):
+    """No rule for the service: a gRPC answer, 200 + grpc-status 12
+    (UNIMPLEMENTED) in a trailers-only response."""
+    r, = grpc_call(env, "/test.Nope/Call", "x")
+    check(r["status"] == 200, "HTTP status %r, want 200" % r["status"])
+    check(r["trailers_only"], "not trailers-only: %r" % r)
+    check(r["grpc_status"] == "12", "grpc-status %r, want 12" % r["grpc_status"])
+    check(fields(r["headers"], "content-type") == ["application/grpc"],
+          "content-type %r" % r["headers"])
+
+
+def t_grpc_errors(env):
+    """Backend errors are relayed as they came: trailers-only, or trailers
+    after the response head."""
+    r, = grpc_call(env, "/test.Echo/FailFast", "x")
+    check(r["status"] == 200 and r["trailers_only"] and r["grpc_status"] == "7" and
+          r["grpc_message"] == "denied by a", "trailers-only relay: %r" % r)
+    # The backend answers before the request body came (2 s later): the
+    # answer is relayed at once, still trailers-only.
+    t0 = time.time()
+    r, = grpc_call(env, "/test.Echo/Early", "x", args=["--delay", "2000"])
+    check(r["trailers_only"] and r["grpc_status"] == "3" and
+          r["grpc_message"] == "rejected early", "early answer: %r" % r)
+    check(time.time() - t0 < 1.5, "early answer waited for the request body")
+    r, = grpc_call(env, "/test.Echo/Fail", "x")
+    check(r["status"] == 200 and not r["trailers_only"], "head: %r" % r)
+    check(fields(r["trailers"], "grpc-status") == ["9"] and
+          fields(r["trailers"], "grpc-message") == ["failed on a"],
+          "trailers %r" % r["trailers"])
+
+
+def t_h2c_plain(env):
+    """HTTP/2 clients that are not gRPC: HTTPRoutes, to HTTP/1.1 and h2c
+    backends, request bodies streamed."""
+    r, = grpc_call(env, "/h2plain/x?q=1", authority="echo.test",
+                   headers=["x-test:yes"], args=["--get"])
+    check(r["status"] == 200 and fields(r["headers"], "x-backend") == ["a"],
+          "GET: %r" % r)
+    e = echo(r["body"])
+    check(e["method"] == "GET" and e["path"] == "/h2plain/x?q=1", "echo %r" % e)
+    check(hdr(e, "host") == ["echo.test"], "Host from :authority: %r" % e["headers"])
+    check(hdr(e, "x-test") == ["yes"], "x-test lost: %r" % e["headers"])
+    r, = grpc_call(env, "/h2plain/post", authority="echo.test",
+                   args=["--post", "hello over h2"])
+    check(r["status"] == 200 and echo(r["body"])["body"] == "hello over h2",
+          "POST: %r" % r)
+    # A body that comes 300 ms after the head: the HTTP/1.1 upstream request
+    # and a mirror wait for all of it.
+    r, = grpc_call(env, "/h2plain/late", authority="echo.test",
+                   args=["--post", "late body", "--delay", "300"])
+    check(r["status"] == 200 and echo(r["body"])["body"] == "late body",
+          "delayed POST: %r" % r)
+    r, = grpc_call(env, "/mirror/h2", authority="echo.test",
+                   args=["--post", "to both", "--delay", "200"])
+    check(r["status"] == 200 and echo(r["body"])["body"] == "to both",
+          "mirrored POST: %r" % r)
+    deadline = time.time() + 5
+    while env.backends.count("shadow") < 1 and time.time() < deadline:
+        time.sleep(0.05)
+    check(env.backends.ctl("shadow", "count")["paths"] == ["/mirror/h2"],
+          "mirror of an HTTP/2 request: %r" % env.backends.ctl("shadow", "count"))
+    r, = grpc_call(env, "/h2/x", authority="echo.test", args=["--get"])
+    check(r["status"] == 200 and fields(r["headers"], "x-proto") == ["h2c"],
+          "to the h2c backend: %r" % r)
+    r, = grpc_call(env, "/", authority="nope.test", args=["--get"])
+    check(r["status"] == 404, "unknown host: %r" % r["status"])
+
+
+def t_grpc_bidi(env):
+    """A bidirectional call: each message leaves the client only after the
+    reply to the one before came back, so it completes only if gwproxy
+    streams the request body up and the response down as they come."""
+    r, = grpc_call(env, "/test.Echo/Chat", "m1", "m2", "m3", args=["--bidi"])
+    check(r["messages"] == ["a:test.Echo/Chat:m%d" % i for i in (1, 2, 3)] and
+          r["grpc_status"] == "0", "bidi: %r" % r)
+
+
+def t_grpc_cancel(env):
+    """The client resets the stream of a call the server never answers: the
+    exchange is cancelled at once."""
+    start = len(env.proxy.text())
+    grpc_call(env, "/test.Echo/Stall", "x", args=["--reset-after", "200"],
+              ok=False)
+    log = env.proxy.wait_log('"POST /test.Echo/Stall"', 5, start)[start:]
+    m = re.search(r'"POST /test.Echo/Stall".*status=- aborted.* ms=(\d+)', log)
+    check(m and int(m.group(1)) < 1000, "not cancelled: %r" % log)
+    r, = grpc_call(env, "/test.Echo/Say", "after")
+    check(r["grpc_status"] == "0", "proxy broken after a cancel")
+
+
+def t_grpc_big(env):
+    """Messages larger than every HTTP/2 window, both ways; a body over the
+    8 MiB cap is refused."""
+    r, = grpc_call(env, "/test.Echo/Big", args=["--size", "3000000"])
+    check(r["echo_match"] and r["message_lens"] == [3000000 + len("a:test.Echo/Big:")]
+          and r["grpc_status"] == "0", "3 MB echo: %r" % r["message_lens"])
+    r, = grpc_call(env, "/test.Echo/Big", args=["--size", "9000000"], ok=False)
+    check(r["status"] == 413, "9 MB body: %r" % r["status"])
+
+
+def t_grpc_http1_trailers(env):
+    """An HTTP/1.1 client that sends TE: trailers gets the h2c backend's
+    trailers in the chunked trailer section."""
+    if env.grpc_client is None:
+        raise Skip("no gRPC test server/client (libnghttp2 missing)")
+    body = b"\0" + struct.pack("!I", 2) + b"hi"
+    s = socket.create_connection(("127.0.0.1", env.proxy.port()), timeout=10)
+    try:
+        s.sendall(b"POST /test.Echo/Say HTTP/1.1\r\nHost: grpc.test\r\n"
+                  b"Content-Type: application/grpc\r\nTE: trailers\r\n"
+                  b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                  % len(body) + body)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, _, rest = data.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 200") and b"chunked" in head.lower(),
+          "head %r" % head)
+    check(b"a:test.Echo/Say:hi" in rest, "message %r" % rest)
+    check(rest.endswith(b"0\r\ngrpc-status: 0\r\nx-trailer: a\r\n\r\n"),
+          "trailers %r" % rest[-80:])
+
+
 def t_reload(env):
     """SIGHUP with a broken file changes nothing; a good one takes over."""
     px = env.proxy
@@ -649,8 +867,9 @@ class Env:
 
 
 def main():
-    if len(sys.argv) not in (3, 4):
-        print("usage: run.py GWPROXY DATA_DIR [H2C_BACKEND]", file=sys.stderr)
+    if len(sys.argv) not in (3, 4, 6):
+        print("usage: run.py GWPROXY DATA_DIR [H2C_BACKEND [GRPC_SERVER "
+              "GRPC_CLIENT]]", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, on_signal)
     exe, data = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -659,7 +878,10 @@ def main():
     env.tmp = tempfile.mkdtemp(prefix="gwproxy-e2e-")
     atexit.register(shutil.rmtree, env.tmp, True)
     env.backends = Backends(["a", "b", "retry", "shadow", "ws", "legacy"])
-    env.h2c = H2cBackend(sys.argv[3]) if len(sys.argv) == 4 else None
+    env.h2c = H2cBackend(sys.argv[3]) if len(sys.argv) >= 4 else None
+    env.grpc = ([H2cBackend(sys.argv[4], n) for n in ("a", "b")]
+                if len(sys.argv) == 6 else None)
+    env.grpc_client = sys.argv[5] if len(sys.argv) == 6 else None
 
     def start_proxy():
         shutil.copy(os.path.join(data, "gateway.yaml"), env.tmp)
@@ -672,6 +894,9 @@ def main():
         text = text.replace("@down@", str(s.getsockname()[1]))
         text = text.replace("@h2c@", str(env.h2c.port if env.h2c else
                                          s.getsockname()[1]))
+        for i, n in enumerate(("grpc-a", "grpc-b")):
+            text = text.replace("@%s@" % n, str(env.grpc[i].port if env.grpc
+                                                else s.getsockname()[1]))
         s.close()
         eps = os.path.join(env.tmp, "endpoints.yaml")
         with open(eps, "w") as f:
@@ -682,7 +907,10 @@ def main():
 
     tests = [t_routing, t_headers, t_redirect, t_rewrite, t_weights, t_retry,
              t_timeout, t_mirror, t_websocket, t_streaming, t_bad_requests,
-             t_failures, t_big, t_h2c, t_reload]
+             t_failures, t_big, t_h2c, t_grpc_unary, t_grpc_header_match,
+             t_grpc_filters_weights, t_grpc_unknown_service, t_grpc_errors,
+             t_h2c_plain, t_grpc_bidi, t_grpc_cancel, t_grpc_big, t_grpc_http1_trailers,
+             t_reload]
     print("1..%d" % (len(tests) + 1))
     failed = 0
     try:
@@ -714,11 +942,21 @@ def main():
             signal.alarm(0)
         sys.stdout.flush()
     # Graceful exit: SIGTERM stops the listeners at once, lets the request
-    # in flight finish, then exits 0.
+    # in flight finish, then exits 0. With HTTP/2, a stream in flight (its
+    # body still to come) finishes too; the connection gets a GOAWAY.
     n = len(tests) + 1
     t0 = time.time()
+    h2 = None
     try:
         signal.alarm(TEST_TIMEOUT)
+        if env.grpc_client:
+            start = len(env.proxy.text())
+            h2 = subprocess.Popen(
+                [env.grpc_client, "--authority", "echo.test", "--post",
+                 "in flight", "--delay", "600", str(env.proxy.port()), "/h2"],
+                stdout=subprocess.PIPE, text=True, start_new_session=True)
+            CHILDREN.append(h2)
+            env.proxy.wait_log("HTTP/2 (h2c prior knowledge)", 5, start)
         c = http.client.HTTPConnection("127.0.0.1", env.proxy.port(), timeout=10)
         c.request("GET", "/stream", headers={"Host": "echo.test"})
         r = c.getresponse()
@@ -728,6 +966,12 @@ def main():
         c.close()
         check(body == b"".join(b"part %d\n" % i for i in range(5)),
               "in-flight response cut at exit: %r" % body)
+        if h2 is not None:
+            out, _ = h2.communicate(timeout=10)
+            res = json.loads(out.splitlines()[0]) if out else {}
+            check(h2.returncode == 0 and res.get("status") == 200 and
+                  echo(res["body"])["body"] == "in flight",
+                  "HTTP/2 stream in flight at exit: %r" % out[:300])
         try:
             rc = env.proxy.proc.wait(timeout=12)
         except subprocess.TimeoutExpired:
@@ -750,6 +994,8 @@ def main():
     env.backends.stop()
     if env.h2c:
         env.h2c.stop()
+    for g in env.grpc or ():
+        g.stop()
     print("# %d failed, %.1f s" % (failed, time.time() - t_all))
     return 1 if failed else 0
 
