@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,8 @@ main(int argc, char **argv)
         return 2;
     }
     name = argv[1];
+    /* A client closing while we write must not kill the backend. */
+    signal(SIGPIPE, SIG_IGN);
     struct event_base *base = event_base_new();
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof(sin));
