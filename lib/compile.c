@@ -688,6 +688,8 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
             }
             TRY(conv_vmatches(c, rm->headers, rm->n_headers, &m->headers));
             m->n_headers = rm->n_headers;
+            if (rm->n_headers > 0)
+                c->t->has_header_preds = 1;
             slot->matches[slot->n_matches++] = m;
         }
     }
@@ -756,8 +758,14 @@ route_slot_of(cstate *c, const gwr_route *r, route_slot **out)
 static int
 keyed_class(uint32_t cls)
 {
-    return cls == TBL_C_EXACT || cls == TBL_C_PREFIX || cls == TBL_C_G_FULL ||
+    return cls == TBL_C_G_FULL ||
            cls == TBL_C_G_SVC || cls == TBL_C_G_METH;
+}
+
+static uint32_t
+path_group(uint32_t cls)
+{
+    return cls == TBL_C_PREFIX ? TBL_C_EXACT : cls;
 }
 
 static int
@@ -767,11 +775,16 @@ cmp_entry(const void *pa, const void *pb)
     int c = gwr_str__cmp(a->host, b->host);
     if (c != 0)
         return c;
-    if (a->m->cls != b->m->cls)
-        return a->m->cls < b->m->cls ? -1 : 1;
+    /* Exact and PathPrefix share the bucket's path map: one run per key,
+     * its Exact entries before its PathPrefix ones (tbl_paths). */
+    uint32_t ga = path_group(a->m->cls), gb = path_group(b->m->cls);
+    if (ga != gb)
+        return ga < gb ? -1 : 1;
     c = gwr_str__cmp(a->m->key, b->m->key);
     if (c != 0)
         return c;
+    if (a->m->cls != b->m->cls)
+        return a->m->cls < b->m->cls ? -1 : 1;
     return a->m->grpc ? gwr_table__cmp_grpc(a->m, b->m)
                       : gwr_table__cmp_match(a->m, b->m);
 }
@@ -807,8 +820,6 @@ build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
         items[i - lo] = c->entries[i].m;
     gwr_smap *maps[TBL_C_COUNT] = { 0 };
     tbl_list *lists[TBL_C_COUNT] = { 0 };
-    maps[TBL_C_EXACT] = &b->exact;
-    maps[TBL_C_PREFIX] = &b->prefix;
     maps[TBL_C_G_FULL] = &b->g_full;
     maps[TBL_C_G_SVC] = &b->g_svc;
     maps[TBL_C_G_METH] = &b->g_meth;
@@ -821,6 +832,31 @@ build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
     void **vals = c->vals;
     for (size_t i = 0; i < n;) {
         uint32_t cls = items[i]->cls;
+        if (path_group(cls) == TBL_C_EXACT) {
+            /* Exact and PathPrefix: one tbl_paths per key. */
+            size_t nk = 0, j = i;
+            while (j < n && path_group(items[j]->cls) == TBL_C_EXACT) {
+                tbl_paths *p = gwr_arena__calloc(a, 1, sizeof(*p));
+                if (p == NULL)
+                    return GWR_E_NOMEM;
+                p->items = &items[j];
+                keys[nk] = items[j]->key;
+                vals[nk++] = p;
+                size_t k = j;
+                while (k < n && path_group(items[k]->cls) == TBL_C_EXACT &&
+                       gwr_str__eq(items[k]->key, items[j]->key)) {
+                    if (items[k]->cls == TBL_C_EXACT)
+                        p->n_exact++;
+                    else
+                        p->n_prefix++;
+                    k++;
+                }
+                j = k;
+            }
+            TRY(gwr_smap__build(a, &b->paths, keys, vals, nk, 0));
+            i = j;
+            continue;
+        }
         if (!keyed_class(cls)) {
             /* One run per unkeyed class, already in precedence order. */
             size_t j = i + 1;

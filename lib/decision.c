@@ -28,6 +28,8 @@ gwr_dec__buf_reserve(gwr_buf *b, size_t need)
     return gwr__grow(b->ctx, (void **)&b->ptr, &b->cap, need ? need : 1, 1);
 }
 
+static void dec_clear(gwr_decision *d);
+
 #define DEC_BUFS(d) { &(d)->reqbuf, &(d)->pathbuf, &(d)->hostbuf, \
                       &(d)->joinbuf, &(d)->qbuf, &(d)->hdrbuf, &(d)->upbuf, \
                       &(d)->locbuf }
@@ -38,6 +40,13 @@ gwr_dec__reset(gwr_decision *d)
     const gwr_table *t = d->table;
     d->table = NULL;
     gwr_table_unref((gwr_table *)t);
+    dec_clear(d);
+}
+
+/* Forget the last match's content, keep the table reference. */
+static void
+dec_clear(gwr_decision *d)
+{
     d->result = GWR_RESULT_NO_ROUTE;
     d->status = 0;
     d->seed = 0;
@@ -53,6 +62,7 @@ gwr_dec__reset(gwr_decision *d)
     d->n_rh = 0;
     d->rh_values = 0;
     d->up_headers.n = 0;
+    d->up_headers_view = 0;
     for (int i = 0; i < 3; i++)
         d->resp[i].n = 0;
     d->mirrors.n = 0;
@@ -231,8 +241,11 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
         return rc;
     const gwr_header *h = d->rh;
     size_t nh = d->n_rh, values = 0;
-    for (size_t i = 0; i < nh; i++)
-        values += h[i].value.len + 1;
+    /* The sum of the values sizes the joined-value buffer of header
+     * predicates and the upstream copy; neither may be needed. */
+    if (t->has_header_preds || !(r->flags & GWR_REQ_NO_COPY))
+        for (size_t i = 0; i < nh; i++)
+            values += h[i].value.len + 1;
     d->rh_values = values;
     /* Scratch the match may need, reserved up front so the walk itself
      * cannot fail: joined header values, decoded query names / values,
@@ -308,11 +321,18 @@ gwr_table_match(const gwr_table *table, const gwr_request *req,
     }
     gwr_request r;
     gwr_abi__copy(&r, sizeof(r), req);
-    /* Take the new reference before dropping the old one: the host may be
-     * matching against the very table it just unref'd. */
-    gwr_table *t = gwr_table_ref((gwr_table *)table);
-    gwr_dec__reset(d);
-    d->table = t;
+    gwr_table *t = (gwr_table *)table;
+    if (d->table == t) {
+        /* The decision already holds this table: no atomic operation in
+         * the steady state of a host matching against one table. */
+        dec_clear(d);
+    } else {
+        /* Take the new reference before dropping the old one: the host
+         * may be matching against the very table it just unref'd. */
+        gwr_table_ref(t);
+        gwr_dec__reset(d);
+        d->table = t;
+    }
     if (r.flags & GWR_REQ_SEEDED)
         d->seed = r.seed;
     else
@@ -486,14 +506,18 @@ gwr_str gwr_decision_upstream_path(const gwr_decision *d) { return FWD(d) ? d->u
 size_t
 gwr_decision_upstream_header_count(const gwr_decision *d)
 {
-    return FWD(d) ? d->up_headers.n : 0;
+    if (!FWD(d))
+        return 0;
+    return d->up_headers_view ? d->n_rh : d->up_headers.n;
 }
 
 const gwr_header *
 gwr_decision_upstream_header(const gwr_decision *d, size_t i)
 {
-    if (!FWD(d) || i >= d->up_headers.n)
+    if (!FWD(d) || i >= gwr_decision_upstream_header_count(d))
         return NULL;
+    if (d->up_headers_view)
+        return &d->rh[i];
     return &((const dec_hdr *)d->up_headers.items)[i].h;
 }
 

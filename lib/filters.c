@@ -67,9 +67,27 @@ remove_all(gwr_decision *d, gwr_str name, size_t keep_index)
     d->up_headers.n = o;
 }
 
+/* A header edit needs the upstream fields as a list of their own: build
+ * it from the request's fields (views, GWR_REQ_NO_COPY) the first time. */
+static void
+view_to_list(gwr_decision *d)
+{
+    if (!d->up_headers_view)
+        return;
+    for (size_t i = 0; i < d->n_rh; i++) {
+        dec_hdr *h = &hdrs(d)[i];
+        h->h = d->rh[i];
+        h->in_buf = 0;
+        h->voff = 0;
+    }
+    d->up_headers.n = d->n_rh;
+    d->up_headers_view = 0;
+}
+
 static int
 apply_request_headers(gwr_decision *d, const tbl_hdrmod *hm)
 {
+    view_to_list(d);   /* reserved for n_rh entries by gwr_filters__apply() */
     /* Names are case-insensitive for all three operations (§4.1). */
     for (size_t k = 0; k < hm->n_set; k++) {
         const gwr_header *s = &hm->set[k];
@@ -408,12 +426,9 @@ gwr_filters__apply(gwr_decision *d)
         d->up_method = d->method;
         d->up_scheme = d->scheme;
         d->up_host = d->host_raw;
-        for (size_t i = 0; i < nh; i++) {
-            dec_hdr *h = &hdrs(d)[i];
-            h->h = rh[i];
-            h->in_buf = 0;
-            h->voff = 0;
-        }
+        /* The upstream fields are the request's own until a
+         * RequestHeaderModifier edits them (view_to_list()). */
+        d->up_headers_view = 1;
     } else {
         size_t total = d->method.len + d->scheme.len + d->host_raw.len + 3;
         for (size_t i = 0; i < nh; i++)
@@ -434,7 +449,8 @@ gwr_filters__apply(gwr_decision *d)
             h->voff = 0;
         }
     }
-    d->up_headers.n = nh;
+    if (!d->up_headers_view)
+        d->up_headers.n = nh;
     rc = run(&s, rule->filters, rule->n_filters);
     if (rc != GWR_OK)
         return rc;

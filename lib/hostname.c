@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hostname.h"
+#include "swar.h"
 
 #define HOSTNAME_MAX 253
 
@@ -293,21 +294,37 @@ int
 gwr_hostname__normalize_request_view(gwr_str host, char *buf, size_t buflen,
                                      gwr_str *out)
 {
-    /* One table lookup per byte; a label may not be empty, so a '.' must
-     * follow a name byte and the last byte must be a name byte. */
+    /* Eight bytes per step (lib/swar.h), the last few one table lookup
+     * each. A label may not be empty, so a '.' must follow a name byte
+     * and the last byte must be a name byte. */
     size_t n = host.len;
     if (n > 0 && host.ptr != NULL) {
         unsigned prev = 2;        /* as if a '.' preceded the first byte */
         size_t i = 0;
-        for (; i < n; i++) {
-            unsigned cls = host_class[(unsigned char)host.ptr[i]];
-            if (cls == 0 || (cls == 2 && prev == 2))
+        for (; n - i >= 8; i += 8) {
+            uint64_t w = gwr_swar__load(host.ptr + i);
+            if (w & GWR_SWAR_HIGHS)
                 break;
-            prev = cls;
+            uint64_t dots = gwr_swar__eq(w, '.');
+            uint64_t name = gwr_swar__range(w, 'a', 'z') |
+                            gwr_swar__range(w, '0', '9') |
+                            gwr_swar__eq(w, '-') | gwr_swar__eq(w, '_');
+            if ((name | dots) != GWR_SWAR_HIGHS ||
+                (dots & ((dots << 8) | (prev == 2 ? 0x80 : 0))))
+                break;            /* another byte, or an empty label */
+            prev = (dots >> 56) ? 2 : 1;
         }
-        if (i == n && prev == 1) {
-            *out = host;
-            return GWR_OK;
+        if (n - i < 8) {
+            for (; i < n; i++) {
+                unsigned cls = host_class[(unsigned char)host.ptr[i]];
+                if (cls == 0 || (cls == 2 && prev == 2))
+                    break;
+                prev = cls;
+            }
+            if (i == n && prev == 1) {
+                *out = host;
+                return GWR_OK;
+            }
         }
     }
     return gwr_hostname__normalize_request(host, buf, buflen, out, NULL);

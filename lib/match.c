@@ -13,6 +13,7 @@
 
 #include "hostname.h"
 #include "path.h"
+#include "swar.h"
 #include "table_int.h"
 
 int
@@ -24,7 +25,8 @@ gwr_match__header(gwr_decision *d, gwr_str name, gwr_str *value)
     const gwr_header *h = d->rh;
     size_t n = d->n_rh, found = 0, first = 0;
     for (size_t i = 0; i < n; i++) {
-        if (gwr_str__eq_ci(h[i].name, name)) {
+        /* The length test first, inline: most fields differ in length. */
+        if (h[i].name.len == name.len && gwr_str__eq_ci(h[i].name, name)) {
             if (found++ == 0)
                 first = i;
         }
@@ -39,7 +41,7 @@ gwr_match__header(gwr_decision *d, gwr_str name, gwr_str *value)
     gwr_buf *b = &d->joinbuf;
     b->len = 0;
     for (size_t i = first, joined = 0; i < n; i++) {
-        if (!gwr_str__eq_ci(h[i].name, name))
+        if (h[i].name.len != name.len || !gwr_str__eq_ci(h[i].name, name))
             continue;
         /* Count fields, not bytes: an empty first value still gets its
          * separator (",b"). An empty view may have a NULL ptr. */
@@ -148,18 +150,30 @@ gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
     return GWR_OK;
 }
 
+/* The first of n entries (in precedence order) whose predicates hold. */
+static const tbl_match *
+first_of(gwr_decision *d, const tbl_match *const *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int ok = 0;
+        gwr_match__predicates(d, items[i], &ok);
+        if (ok)
+            return items[i];
+    }
+    return NULL;
+}
+
 static const tbl_match *
 first_ok(gwr_decision *d, const tbl_list *l)
 {
-    if (l == NULL)
-        return NULL;
-    for (size_t i = 0; i < l->n; i++) {
-        int ok = 0;
-        gwr_match__predicates(d, l->items[i], &ok);
-        if (ok)
-            return l->items[i];
-    }
-    return NULL;
+    return l == NULL ? NULL : first_of(d, l->items, l->n);
+}
+
+/* The PathPrefix entries of a path-map value (NULL: no such key). */
+static const tbl_match *
+prefix_of(gwr_decision *d, const tbl_paths *p)
+{
+    return p == NULL ? NULL : first_of(d, p->items + p->n_exact, p->n_prefix);
 }
 
 /* The GRPCRoute entries of a bucket for a gRPC request (§3.9): the
@@ -167,7 +181,7 @@ first_ok(gwr_decision *d, const tbl_list *l)
  * order, so the first entry whose predicates hold wins. Hash lookups for
  * the Exact shapes; only the RegularExpression and match-all lists are
  * walked. */
-/* The request path hashed once (FNV-1a is incremental): the hash of the
+/* The request path hashed once (the key hash is incremental): the hash of the
  * whole path and of every prefix that ends before a '/', which are the
  * PathPrefix keys to probe. Every bucket the host visits reuses them, so a
  * path costs one pass however many buckets and prefixes are probed. */
@@ -188,22 +202,63 @@ typedef struct path_hashes {
 static void
 hash_path(gwr_str path, path_hashes *ph)
 {
-    uint64_t h = GWR_FNV_OFFSET;
+    /* Eight bytes per step (lib/swar.h); a prefix that ends inside a word
+     * adds its part of that word to the state of the whole words before
+     * it, exactly as gwr_table__key_hash() hashes that prefix alone. */
+    uint64_t h = GWR_KEYHASH_SEED;
     ph->n = 0;
     ph->deep = 0;
-    for (size_t i = 0; i < path.len; i++) {
-        unsigned char c = (unsigned char)path.ptr[i];
-        if (c == '/' && i > 0) {
-            if (ph->n < PATH_HASHES) {
-                ph->at[ph->n] = (uint32_t)i;
-                ph->h[ph->n++] = gwr_fnv__final(h);
-            } else {
+    for (size_t i = 0; i < path.len; i += 8) {
+        size_t nb = path.len - i < 8 ? path.len - i : 8;
+        uint64_t w = nb == 8 ? gwr_swar__load(path.ptr + i)
+                             : gwr_swar__load_tail(path.ptr + i, nb);
+        uint64_t slashes = gwr_swar__eq(w, '/') & gwr_swar__first(nb);
+        if (i == 0)
+            slashes &= ~UINT64_C(0x80);   /* "/" itself is the root key */
+        for (; slashes != 0; slashes &= slashes - 1) {
+            unsigned j = gwr_swar__first_byte(slashes);
+            if (ph->n == PATH_HASHES) {
                 ph->deep = 1;
+                break;
             }
+            ph->at[ph->n] = (uint32_t)(i + j);
+            ph->h[ph->n++] = gwr_keyhash__final(
+                j ? gwr_keyhash__step(h, gwr_swar__keep(w, j)) : h, i + j);
         }
-        h = gwr_fnv__step(h, c);
+        h = gwr_keyhash__step(h, w);
     }
-    ph->full = gwr_fnv__final(h);
+    ph->full = gwr_keyhash__final(h, path.len);
+}
+
+/* The host's hash read from the right (gwr_table__key_hash_rev) and the
+ * hash of the label suffix after each of its last WILD_SUFFIXES dots,
+ * shortest first: at[k] is the dot's position, hs[k] the hash of what
+ * follows it. Returns the whole host's hash. */
+static uint64_t
+hash_host(gwr_str host, size_t at[WILD_SUFFIXES], uint64_t hs[WILD_SUFFIXES],
+          size_t *n_out)
+{
+    uint64_t h = GWR_KEYHASH_SEED;
+    size_t n = 0;
+    for (size_t end = host.len; end > 0;) {
+        size_t nb = end < 8 ? end : 8, start = end - nb;
+        uint64_t w = nb == 8 ? gwr_swar__load(host.ptr + start)
+                             : gwr_swar__load_tail(host.ptr, nb);
+        uint64_t dots = gwr_swar__eq(w, '.') & gwr_swar__first(nb);
+        while (dots != 0 && n < WILD_SUFFIXES) {
+            unsigned j = gwr_swar__last_byte(dots);
+            dots &= ~(UINT64_C(0x80) << (8 * j));
+            /* The suffix's own partial word: the bytes after the dot. */
+            at[n] = start + j;
+            hs[n++] = gwr_keyhash__final(
+                j + 1 < nb ? gwr_keyhash__step(h, w >> (8 * (j + 1))) : h,
+                host.len - start - j - 1);
+        }
+        h = gwr_keyhash__step(h, w);
+        end = start;
+    }
+    *n_out = n;
+    return gwr_keyhash__final(h, host.len);
 }
 
 /* The GRPCRoute entries of a bucket for a gRPC request (§3.9): the
@@ -245,8 +300,11 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
     }
     gwr_str path = d->path;
     const tbl_match *m = NULL;
-    if (b->exact.slots != NULL) {
-        m = first_ok(d, gwr_smap__get_h(&b->exact, path, ph->full));
+    /* One probe of the whole path: its Exact entries, and its PathPrefix
+     * entries when it does not end with '/' (a prefix key never does). */
+    const tbl_paths *whole = gwr_smap__get_h(&b->paths, path, ph->full);
+    if (whole != NULL && whole->n_exact > 0) {
+        m = first_of(d, whole->items, whole->n_exact);
         if (m != NULL)
             return m;
     }
@@ -259,12 +317,12 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
         if (ok)
             return r;
     }
-    if (b->prefix.slots == NULL)
+    if (b->paths.slots == NULL)
         return NULL;
     /* Longest element-wise prefix first: the whole path, then every
      * prefix ending before a '/', then the root "/" (key ""). */
-    if (path.len > 0 && path.ptr[path.len - 1] != '/') {
-        m = first_ok(d, gwr_smap__get_h(&b->prefix, path, ph->full));
+    if (whole != NULL && path.len > 0 && path.ptr[path.len - 1] != '/') {
+        m = prefix_of(d, whole);
         if (m != NULL)
             return m;
     }
@@ -275,20 +333,20 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
             if (path.ptr[i] != '/')
                 continue;
             gwr_str k = { path.ptr, i };
-            m = first_ok(d, gwr_smap__get(&b->prefix, k));
+            m = prefix_of(d, gwr_smap__get(&b->paths, k));
             if (m != NULL)
                 return m;
         }
     }
     for (size_t i = ph->n; i-- > 0;) {
         gwr_str k = { path.ptr, ph->at[i] };
-        m = first_ok(d, gwr_smap__get_h(&b->prefix, k, ph->h[i]));
+        m = prefix_of(d, gwr_smap__get_h(&b->paths, k, ph->h[i]));
         if (m != NULL)
             return m;
     }
     gwr_str root = { "", 0 };
-    return first_ok(d, gwr_smap__get_h(&b->prefix, root,
-                                       gwr_fnv__final(GWR_FNV_OFFSET)));
+    return prefix_of(d, gwr_smap__get_h(&b->paths, root,
+                                        gwr_keyhash__final(GWR_KEYHASH_SEED, 0)));
 }
 
 static const tbl_listener *
@@ -296,7 +354,7 @@ pick_listener(const gwr_table *t, const gwr_decision *d)
 {
     const tbl_listener *best = NULL;
     long best_spec = -1;
-    int https = gwr_str__eq_cstr(d->scheme, "https");
+    int https = gwr_str__eq(d->scheme, (gwr_str)GWR_STR_LIT("https"));
     for (size_t i = 0; i < t->n_listeners; i++) {
         const tbl_listener *l = &t->listeners[i];
         if (l->port != 0 && l->port != d->port)
@@ -340,18 +398,9 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
         size_t at[WILD_SUFFIXES];
         uint64_t hs[WILD_SUFFIXES];
         size_t n = 0;
-        uint64_t h = GWR_FNV_OFFSET;
-        for (size_t i = host.len; i-- > 0;) {
-            unsigned char c = (unsigned char)host.ptr[i];
-            if (c == '.' && n < WILD_SUFFIXES) {
-                at[n] = i;
-                hs[n++] = gwr_fnv__final(h);
-            }
-            h = gwr_fnv__step(h, c);
-        }
+        uint64_t h = hash_host(host, at, hs, &n);
         if (l->hosts.slots != NULL)
-            m = search_bucket(d, gwr_smap__get_h(&l->hosts, host,
-                                                 gwr_fnv__final(h)), &ph);
+            m = search_bucket(d, gwr_smap__get_h(&l->hosts, host, h), &ph);
         if (l->wild.slots == NULL)
             n = 0;
         /* A host with more labels than recorded: the longer suffixes
@@ -362,7 +411,7 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
                 continue;
             gwr_str suffix = { host.ptr + i + 1, host.len - i - 1 };
             m = search_bucket(d, gwr_smap__get_h(&l->wild, suffix,
-                                                 gwr_table__hash_rev(suffix)),
+                                                 gwr_table__key_hash_rev(suffix)),
                               &ph);
         }
         for (size_t k = n; m == NULL && k-- > 0;) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "path.h"
+#include "swar.h"
 
 #define MATCH_VALUE_MAX 1024
 
@@ -290,6 +291,67 @@ gwr_path__normalize(gwr_str in, uint32_t flags, char *buf, size_t buflen,
     return GWR_OK;
 }
 
+/* The state of the normal-path scan: where the current segment started
+ * and whether it is all '.' so far. */
+typedef struct nscan {
+    size_t seg;
+    int only_dots;
+} nscan;
+
+/* One byte of the normal-path scan: 0 go on, 1 the path ends here ('?'
+ * or '#'), -1 not normal. */
+static int
+nscan_byte(nscan *s, const char *p, size_t i, int merge, int dots)
+{
+    unsigned cls = path_class[(unsigned char)p[i]];
+    if (cls == PC_PLAIN) {
+        s->only_dots = 0;
+    } else if (cls == PC_SLASH) {
+        if (merge && i == s->seg)
+            return -1;            /* "//" */
+        if (dots && s->only_dots && (i - s->seg == 1 || i - s->seg == 2))
+            return -1;            /* "/./" or "/../" */
+        s->seg = i + 1;
+        s->only_dots = 1;
+    } else if (cls != PC_DOT) {
+        return p[i] == '?' || p[i] == '#' ? 1 : -1;
+    }
+    return 0;
+}
+
+/* Eight path bytes that are letters, digits, '-', '_', '~' or '/' (the
+ * common case) in one step (lib/swar.h): 1 when w is such a word and the
+ * state was advanced over it, -1 not normal, 0 the word needs the byte
+ * scan (a dot, an escape, '?', anything else). */
+static int
+nscan_word(nscan *s, uint64_t w, size_t i, int merge, int dots)
+{
+    if (w & GWR_SWAR_HIGHS)
+        return 0;
+    uint64_t plain = gwr_swar__range(w, 'a', 'z') | gwr_swar__range(w, 'A', 'Z') |
+                     gwr_swar__range(w, '/', '9') | gwr_swar__eq(w, '-') |
+                     gwr_swar__eq(w, '_') | gwr_swar__eq(w, '~');
+    uint64_t slashes = gwr_swar__eq(w, '/');
+    if (plain != GWR_SWAR_HIGHS)
+        return 0;
+    if (slashes == 0) {
+        s->only_dots = 0;
+        return 1;
+    }
+    size_t first = i + gwr_swar__first_byte(slashes);
+    if (merge && (first == s->seg || (slashes & (slashes >> 8))))
+        return -1;                /* "//" */
+    /* The segment the first slash closes is all dots only when it began
+     * before this word (no other byte of the word precedes the slash). */
+    if (dots && first == i && s->only_dots &&
+        (i - s->seg == 1 || i - s->seg == 2))
+        return -1;
+    unsigned last = gwr_swar__last_byte(slashes);
+    s->seg = i + last + 1;
+    s->only_dots = last == 7;
+    return 1;
+}
+
 /* The normal-path scan of in, stopping at the first '?' or '#': the
  * length of the path part, or SIZE_MAX when that part is not normal. */
 static size_t
@@ -301,27 +363,29 @@ normal_prefix(gwr_str in, uint32_t flags)
         return SIZE_MAX;
     int merge = (flags & GWR_PATH__MERGE_SLASHES) != 0;
     int dots = (flags & GWR_PATH__REMOVE_DOT_SEGMENTS) != 0;
-    size_t seg = 1;               /* start of the current segment */
-    int only_dots = 1;            /* the segment so far is all '.' */
+    nscan s = { 1, 1 };
     size_t i = 1;
-    for (; i < n; i++) {
-        unsigned cls = path_class[(unsigned char)p[i]];
-        if (cls == PC_PLAIN) {
-            only_dots = 0;
-        } else if (cls == PC_SLASH) {
-            if (merge && i == seg)
-                return SIZE_MAX;  /* "//" */
-            if (dots && only_dots && (i - seg == 1 || i - seg == 2))
-                return SIZE_MAX;  /* "/./" or "/../" */
-            seg = i + 1;
-            only_dots = 1;
-        } else if (cls != PC_DOT) {
-            if (p[i] == '?' || p[i] == '#')
-                break;
-            return SIZE_MAX;
+    while (i < n) {
+        if (n - i >= 8) {
+            int r = nscan_word(&s, gwr_swar__load(p + i), i, merge, dots);
+            if (r < 0)
+                return SIZE_MAX;
+            if (r > 0) {
+                i += 8;
+                continue;
+            }
+        }
+        /* A word the fast step cannot take, or the last bytes. */
+        for (size_t e = n - i >= 8 ? i + 8 : n; i < e; i++) {
+            int r = nscan_byte(&s, p, i, merge, dots);
+            if (r < 0)
+                return SIZE_MAX;
+            if (r > 0)
+                goto out;
         }
     }
-    if (dots && only_dots && (i - seg == 1 || i - seg == 2))
+out:
+    if (dots && s.only_dots && (i - s.seg == 1 || i - s.seg == 2))
         return SIZE_MAX;
     return i;
 }

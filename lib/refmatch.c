@@ -277,11 +277,14 @@ tm_add_bucket(tm_index *ix, const tbl_bucket *b, size_t *n)
 {
     if (b == NULL)
         return;
-    for (size_t i = 0; b->exact.slots && i <= b->exact.mask; i++)
-        tm_add_list(ix, b->exact.slots[i].value, n);
+    for (size_t i = 0; b->paths.slots && i <= b->paths.mask; i++) {
+        const tbl_paths *p = b->paths.slots[i].value;
+        if (p == NULL)
+            continue;
+        tbl_list l = { p->items, (size_t)p->n_exact + p->n_prefix };
+        tm_add_list(ix, &l, n);
+    }
     tm_add_list(ix, &b->regex, n);
-    for (size_t i = 0; b->prefix.slots && i <= b->prefix.mask; i++)
-        tm_add_list(ix, b->prefix.slots[i].value, n);
     const gwr_smap *maps[] = { &b->g_full, &b->g_svc, &b->g_meth };
     for (size_t k = 0; k < GWR_ARRAY_LEN(maps); k++)
         for (size_t i = 0; maps[k]->slots && i <= maps[k]->mask; i++)

@@ -9,28 +9,40 @@
 #include <string.h>
 
 #include "select.h"
+#include "swar.h"
 #include "table_int.h"
 
 uint64_t
 gwr_table__hash(gwr_str s)
 {
-    /* FNV-1a: keys are short (hostnames, path prefixes) and the maps are
-     * built from trusted config, so a simple hash is enough; lookups
-     * always compare the full key. It is incremental, which lets the
-     * matcher hash a request path once for all its prefixes. */
-    uint64_t h = GWR_FNV_OFFSET;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
     for (size_t i = 0; i < s.len; i++)
-        h = gwr_fnv__step(h, (unsigned char)s.ptr[i]);
-    return gwr_fnv__final(h);
+        h = (h ^ (unsigned char)s.ptr[i]) * UINT64_C(0x100000001b3);
+    return h ^ (h >> 29);
 }
 
 uint64_t
-gwr_table__hash_rev(gwr_str s)
+gwr_table__key_hash(gwr_str s)
 {
-    uint64_t h = GWR_FNV_OFFSET;
-    for (size_t i = s.len; i-- > 0;)
-        h = gwr_fnv__step(h, (unsigned char)s.ptr[i]);
-    return gwr_fnv__final(h);
+    uint64_t h = GWR_KEYHASH_SEED;
+    size_t i = 0;
+    for (; i + 8 <= s.len; i += 8)
+        h = gwr_keyhash__step(h, gwr_swar__load(s.ptr + i));
+    if (i < s.len)
+        h = gwr_keyhash__step(h, gwr_swar__load_tail(s.ptr + i, s.len - i));
+    return gwr_keyhash__final(h, s.len);
+}
+
+uint64_t
+gwr_table__key_hash_rev(gwr_str s)
+{
+    uint64_t h = GWR_KEYHASH_SEED;
+    size_t end = s.len;
+    for (; end >= 8; end -= 8)
+        h = gwr_keyhash__step(h, gwr_swar__load(s.ptr + end - 8));
+    if (end > 0)
+        h = gwr_keyhash__step(h, gwr_swar__load_tail(s.ptr, end));
+    return gwr_keyhash__final(h, s.len);
 }
 
 int
@@ -50,8 +62,8 @@ gwr_smap__build(gwr_arena *a, gwr_smap *m, const gwr_str *keys,
         return GWR_E_NOMEM;
     m->mask = cap - 1;
     for (size_t i = 0; i < n; i++) {
-        uint64_t h = rev ? gwr_table__hash_rev(keys[i])
-                         : gwr_table__hash(keys[i]);
+        uint64_t h = rev ? gwr_table__key_hash_rev(keys[i])
+                         : gwr_table__key_hash(keys[i]);
         size_t j = (size_t)h & m->mask;
         while (m->slots[j].value != NULL)
             j = (j + 1) & m->mask;

@@ -44,29 +44,20 @@ typedef struct gwr_smap {
     size_t mask;              /* capacity - 1 (power of two); 0 = empty map */
 } gwr_smap;
 
-/* FNV-1a, one byte at a time, so a caller can hash a string once and
- * keep the state at every separator: the state after the bytes of a
- * prefix, finalized, is that prefix's hash. */
-#define GWR_FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-static inline uint64_t
-gwr_fnv__step(uint64_t h, unsigned char c)
-{
-    return (h ^ c) * UINT64_C(0x100000001b3);
-}
-static inline uint64_t
-gwr_fnv__final(uint64_t h)
-{
-    return h ^ (h >> 29);
-}
-
-/* gwr_fnv__final of the FNV-1a state over every byte of s, left to right. */
+/* FNV-1a of s: identifiers only (backendRef identity, rule salts of the
+ * weighted choice, which must stay the same across versions so a
+ * reload or an upgrade keeps choosing the same backends). The maps use
+ * the word-wise key hash of lib/swar.h. */
 uint64_t gwr_table__hash(gwr_str s);
-/* The same over the bytes of s from the last to the first: the listener
- * host maps (exact and wildcard) use it, because a request host read from
- * the right yields its own hash and every label suffix's in one pass. */
-uint64_t gwr_table__hash_rev(gwr_str s);
+/* The map key hash (lib/swar.h) of s, forward and from the right: the
+ * listener host maps (exact and wildcard) use the reverse one, because a
+ * request host read from the right yields its own hash and every label
+ * suffix's in one pass. */
+uint64_t gwr_table__key_hash(gwr_str s);
+uint64_t gwr_table__key_hash_rev(gwr_str s);
 /* Build a map of n distinct keys in the arena, hashed with
- * gwr_table__hash (gwr_table__hash_rev when rev). GWR_OK / GWR_E_NOMEM. */
+ * gwr_table__key_hash (gwr_table__key_hash_rev when rev). GWR_OK /
+ * GWR_E_NOMEM. */
 int gwr_smap__build(gwr_arena *a, gwr_smap *m, const gwr_str *keys,
                     void *const *values, size_t n, int rev);
 /* Look key up with its hash h already computed (the map's hash function). */
@@ -74,7 +65,7 @@ void *gwr_smap__get_h(const gwr_smap *m, gwr_str key, uint64_t h);
 static inline void *
 gwr_smap__get(const gwr_smap *m, gwr_str key)
 {
-    return m->slots ? gwr_smap__get_h(m, key, gwr_table__hash(key)) : NULL;
+    return m->slots ? gwr_smap__get_h(m, key, gwr_table__key_hash(key)) : NULL;
 }
 
 /* ---- backends and filters ---------------------------------------------- */
@@ -223,11 +214,20 @@ typedef struct tbl_list {
     size_t n;
 } tbl_list;
 
+/* The Exact and the PathPrefix entries of one path key, so one hash
+ * probe of the whole request path finds both: items[0, n_exact) are the
+ * Exact entries for that path, items[n_exact, n_exact + n_prefix) the
+ * PathPrefix entries whose prefix (without a trailing '/') is that key,
+ * each part in precedence order. */
+typedef struct tbl_paths {
+    const tbl_match **items;
+    uint32_t n_exact, n_prefix;
+} tbl_paths;
+
 typedef struct tbl_bucket {
     gwr_str host;             /* effective hostname ("" = catch-all) */
-    gwr_smap exact;           /* path -> tbl_list */
+    gwr_smap paths;           /* path or prefix key -> tbl_paths */
     tbl_list regex;
-    gwr_smap prefix;          /* key -> tbl_list */
     /* GRPCRoute entries, one structure per TBL_C_G_* class. */
     gwr_smap g_full;          /* "/service/method" -> tbl_list */
     gwr_smap g_svc;           /* "service" -> tbl_list */
@@ -256,6 +256,7 @@ struct gwr_table {
     gwr_arena arena;
     uint32_t flags;           /* GWR_COMPILE_* */
     uint32_t path_flags;      /* internal GWR_PATH__* */
+    int has_header_preds;     /* some entry matches on a header field */
     tbl_listener *listeners;
     size_t n_listeners;
     size_t n_entries;
@@ -327,6 +328,8 @@ struct gwr_decision {
     /* Upstream request. */
     gwr_str up_method, up_scheme, up_host, up_path;
     dec_vec up_headers;       /* dec_hdr */
+    int up_headers_view;      /* GWR_REQ_NO_COPY and no header edit: the
+                                 upstream fields are rh itself, not built */
     /* Response edits, location, mirrors, extensions. */
     dec_vec resp[3];          /* const gwr_header * */
     gwr_str location;

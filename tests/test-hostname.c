@@ -282,6 +282,40 @@ test_hostname_specificity(void **state)
     assert_true(gwr_hostname__specificity((gwr_str){ h, 253 }) < exact_short);
 }
 
+/* The word-at-a-time fast check of gwr_hostname__normalize_request_view
+ * against the full normalizer: same return code and same bytes, and a
+ * view into the input exactly when the input is already normal. */
+static void
+test_hostname_request_view_agrees(void **state)
+{
+    (void)state;
+    static const char alpha[] = "abcz0129-_....Ax:[]\x80";
+    uint64_t x = 0x2545f4914f6cdd1du;
+    char h[48], b1[64], b2[64];
+    size_t views = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = (size_t)(x % 40);
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            h[i] = alpha[x % (sizeof(alpha) - 1)];
+        }
+        gwr_str in = { h, len }, o1, o2;
+        int r1 = gwr_hostname__normalize_request(in, b1, sizeof(b1), &o1, NULL);
+        int r2 = gwr_hostname__normalize_request_view(in, b2, sizeof(b2), &o2);
+        assert_int_equal(r1, r2);
+        if (r1 != GWR_OK)
+            continue;
+        assert_int_equal(o1.len, o2.len);
+        assert_memory_equal(o1.ptr, o2.ptr, o1.len);
+        int unchanged = o1.len == len && memcmp(o1.ptr, h, len) == 0;
+        if (o2.ptr == h)
+            views++;
+        assert_int_equal(o2.ptr == h, unchanged);
+    }
+    assert_true(views > 1000);
+}
+
 int
 main(void)
 {
@@ -292,6 +326,7 @@ main(void)
         cmocka_unit_test(test_hostname_wildcard_match),
         cmocka_unit_test(test_hostname_intersect_table),
         cmocka_unit_test(test_hostname_normalize_request),
+        cmocka_unit_test(test_hostname_request_view_agrees),
         cmocka_unit_test(test_hostname_specificity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

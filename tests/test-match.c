@@ -467,6 +467,64 @@ test_match_no_copy_views(void **state)
     fx_free(&f);
 }
 
+/* PathPrefix keys ending at every offset of the 8-byte words the matcher
+ * hashes the request path in (lib/swar.h), and hosts whose wildcard
+ * suffixes start at every offset of the words read from the right. */
+static void
+test_match_prefix_and_suffix_offsets(void **state)
+{
+    (void)state;
+    char routes[16384], *o = routes;
+    size_t left = sizeof(routes);
+    int w;
+    /* PathPrefix "/s/" + k 'x' (k = 1..24): rule k - 1 of route o1 for
+     * k <= 12, rule k - 13 of o2 above (16 rules at most per route). */
+    for (int k = 1; k <= 24; k++) {
+        if (k == 1 || k == 13) {
+            w = snprintf(o, left, k == 1 ? ROUTE_HDR("o1", "") "  rules:\n"
+                                         : ROUTE_HDR("o2", "") "  rules:\n");
+            o += w, left -= (size_t)w;
+        }
+        w = snprintf(o, left, "  - matches: [{path: {type: PathPrefix, value: "
+                     "'/s/%.*s'}}]\n    backendRefs: [{name: a, port: 80}]\n",
+                     k, "xxxxxxxxxxxxxxxxxxxxxxxx");
+        o += w, left -= (size_t)w;
+    }
+    /* wildcard routes: "*.<k labels>" */
+    for (int k = 1; k <= 12; k++) {
+        w = snprintf(o, left, "---\napiVersion: gateway.networking.k8s.io/v1\n"
+                     "kind: HTTPRoute\nmetadata: {name: w%d, namespace: ns}\n"
+                     "spec:\n  parentRefs: [{name: gw, sectionName: any}]\n"
+                     "  hostnames: ['*.%.*sexample']\n"
+                     "  rules: [{backendRefs: [{name: a, port: 80}]}]\n",
+                     k, 2 * (k - 1), "q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q");
+        o += w, left -= (size_t)w;
+    }
+    assert_true(left > 0);
+    fixture f;
+    fx_init(&f, routes);
+    char path[64], host[64];
+#define OFFSET_RULE(k) ((k) <= 12 ? "o1" : "o2"), ((k) <= 12 ? (k) - 1 : (k) - 13)
+    for (int k = 1; k <= 24; k++) {
+        snprintf(path, sizeof(path), "/s/%.*s/t", k, "xxxxxxxxxxxxxxxxxxxxxxxx");
+        expect(m(&f, "GET", "h", path, NULL, 80, 1), OFFSET_RULE(k));
+        snprintf(path, sizeof(path), "/s/%.*s", k, "xxxxxxxxxxxxxxxxxxxxxxxx");
+        expect(m(&f, "GET", "h", path, NULL, 80, 1), OFFSET_RULE(k));
+        /* "/s/xxx" + "y" is under no rule: element-wise prefixes only. */
+        snprintf(path, sizeof(path), "/s/%.*sy", k, "xxxxxxxxxxxxxxxxxxxxxxxx");
+        expect(m(&f, "GET", "h", path, NULL, 80, 1), NULL, 0);
+    }
+    /* "<label>." + (k-1) "q." + "example": the longest wildcard wins. */
+    for (int k = 1; k <= 12; k++) {
+        char name[8];
+        snprintf(host, sizeof(host), "abcdefg.%.*sexample", 2 * (k - 1),
+                 "q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q.q");
+        snprintf(name, sizeof(name), "w%d", k);
+        expect(m(&f, "GET", host, "/", NULL, 80, 1), name, 0);
+    }
+    fx_free(&f);
+}
+
 static void
 test_match_implicit_listener(void **state)
 {
@@ -848,6 +906,7 @@ main(void)
         cmocka_unit_test(test_match_listener_isolation),
         cmocka_unit_test(test_match_decision_content),
         cmocka_unit_test(test_match_no_copy_views),
+        cmocka_unit_test(test_match_prefix_and_suffix_offsets),
         cmocka_unit_test(test_match_implicit_listener),
         cmocka_unit_test(test_match_weights_and_sampling),
         cmocka_unit_test(test_match_steady_state_no_alloc),

@@ -522,11 +522,61 @@ test_path_pct_decode(void **state)
     assert_int_equal(gwr_path__pct_decode(empty, out).len, 0);
 }
 
+/* The word-at-a-time normal-path scan (gwr_path__split_normal) against
+ * the definition: when it says "normal", split + normalize give exactly
+ * its views; and a path built only from the fast alphabet that the
+ * normalizer leaves unchanged must be recognised. Random targets over an
+ * alphabet of the interesting bytes, lengths 0-48 (words and tails). */
+static void
+test_path_split_normal_agrees(void **state)
+{
+    (void)state;
+    static const char alpha[] = "//////..aZ09-_~%2F?#;@\\ \x80";
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    char t[64], nb[64 * 3 + 2];
+    size_t fast = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = 1 + (size_t)(x % 48);
+        t[0] = '/';
+        for (size_t i = 1; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            t[i] = alpha[x % (sizeof(alpha) - 1)];
+        }
+        gwr_str tgt = { t, len }, sp, sq, np, nq, norm;
+        uint32_t flags = (uint32_t)(x >> 40) & 0x7f;
+        gwr_path__split(tgt, &sp, &sq);
+        int ok = gwr_path__normalize(sp, flags, nb, sizeof(nb), &norm) == GWR_OK;
+        int same = ok && norm.len == sp.len && memcmp(norm.ptr, sp.ptr, sp.len) == 0;
+        if (gwr_path__split_normal(tgt, flags, &np, &nq)) {
+            fast++;
+            if (!same)
+                fail_msg("split_normal accepted %.*s (flags %#x)", (int)len, t, flags);
+            assert_ptr_equal(np.ptr, sp.ptr);
+            assert_int_equal(np.len, sp.len);
+            assert_ptr_equal(nq.ptr, sq.ptr);
+            assert_int_equal(nq.len, sq.len);
+        } else {
+            /* Only paths outside the fast alphabet may take the long way
+             * although normal: '%', '\\', bytes the table escapes. */
+            int plain = 1;
+            for (size_t i = 0; i < sp.len; i++)
+                if (strchr("%\\ \x80;@", sp.ptr[i]) != NULL)
+                    plain = 0;
+            if (same && plain)
+                fail_msg("split_normal missed normal %.*s (flags %#x)", (int)len,
+                         t, flags);
+        }
+    }
+    assert_true(fast > 1000);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_split),
+        cmocka_unit_test(test_path_split_normal_agrees),
         cmocka_unit_test(test_path_pct_decode),
         cmocka_unit_test(test_path_normalize_bypass_attempts),
         cmocka_unit_test(test_path_normalize_default),

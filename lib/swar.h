@@ -1,0 +1,152 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * SWAR ("SIMD within a register"): eight request bytes per 64-bit word,
+ * for the per-byte scans of the match hot path (host and path checks,
+ * key hashing). Portable C11: words are read with memcpy (no alignment or
+ * aliasing assumptions, never past the end of the input) and put in
+ * little-endian order, so byte k of the input is bits 8k..8k+7 on every
+ * platform and masks map back to positions with ctz / clz.
+ */
+#ifndef GWR_SWAR_H
+#define GWR_SWAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define GWR_SWAR_ONES  UINT64_C(0x0101010101010101)
+#define GWR_SWAR_HIGHS UINT64_C(0x8080808080808080)
+#define GWR_SWAR_LOWS  UINT64_C(0x7f7f7f7f7f7f7f7f)
+
+static inline uint64_t
+gwr_swar__le(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap64(w);
+#else
+    return w;
+#endif
+}
+
+/* Eight bytes at p. */
+static inline uint64_t
+gwr_swar__load(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return gwr_swar__le(w);
+}
+
+/* n < 8 bytes at p in the low bytes, the rest zero. */
+static inline uint64_t
+gwr_swar__load_tail(const char *p, size_t n)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    return w;
+}
+
+/* High bit of every byte that is zero (exact: no false positives). */
+static inline uint64_t
+gwr_swar__zero(uint64_t x)
+{
+    uint64_t t = (x & GWR_SWAR_LOWS) + GWR_SWAR_LOWS;
+    return ~(t | x | GWR_SWAR_LOWS);
+}
+
+/* High bit of every byte equal to c. */
+static inline uint64_t
+gwr_swar__eq(uint64_t x, unsigned char c)
+{
+    return gwr_swar__zero(x ^ (GWR_SWAR_ONES * c));
+}
+
+/* High bit of every byte in [lo, hi]. Valid only when no byte of x has
+ * its high bit set (the callers test x & GWR_SWAR_HIGHS first): then
+ * the additions cannot carry from one byte into the next. */
+static inline uint64_t
+gwr_swar__range(uint64_t x, unsigned char lo, unsigned char hi)
+{
+    uint64_t ge = x + GWR_SWAR_ONES * (unsigned char)(0x80 - lo);
+    uint64_t gt = x + GWR_SWAR_ONES * (unsigned char)(0x7f - hi);
+    return ge & ~gt & GWR_SWAR_HIGHS;
+}
+
+/* High bits of the first n bytes (n <= 8). */
+static inline uint64_t
+gwr_swar__first(size_t n)
+{
+    return n >= 8 ? GWR_SWAR_HIGHS
+                  : GWR_SWAR_HIGHS & ((UINT64_C(1) << (8 * n)) - 1);
+}
+
+/* The low n bytes of w (n < 8), the rest zero. */
+static inline uint64_t
+gwr_swar__keep(uint64_t w, size_t n)
+{
+    return w & ((UINT64_C(1) << (8 * n)) - 1);
+}
+
+/* Index of the first / last byte whose high bit is set in a non-zero
+ * mask. */
+static inline unsigned
+gwr_swar__first_byte(uint64_t mask)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctzll(mask) / 8;
+#else
+    unsigned k = 0;
+    while (!(mask & 0x80))
+        mask >>= 8, k++;
+    return k;
+#endif
+}
+
+static inline unsigned
+gwr_swar__last_byte(uint64_t mask)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)(63 - __builtin_clzll(mask)) / 8;
+#else
+    unsigned k = 7;
+    while (!(mask & (UINT64_C(0x80) << 56)))
+        mask <<= 8, k--;
+    return k;
+#endif
+}
+
+/* ---- key hash ------------------------------------------------------------ */
+
+/*
+ * The hash of the table's string maps (hostnames, path prefixes, gRPC
+ * names), eight bytes per step. Forward: the words of the key from its
+ * first byte, a last partial word zero-padded; so the hash of a prefix of
+ * length L is the state after the L / 8 whole words, plus that prefix's
+ * partial word, finalized with L: a path is hashed once for all its
+ * prefixes. Reverse: the same with words aligned to the key's end, so one
+ * right-to-left pass over a host gives every label suffix's hash. The
+ * maps come from trusted config and every lookup compares the full key,
+ * so this only needs to spread keys, not resist chosen inputs.
+ */
+#define GWR_KEYHASH_SEED UINT64_C(0x9e3779b97f4a7c15)
+
+static inline uint64_t
+gwr_keyhash__step(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+    return h ^ (h >> 29);
+}
+
+static inline uint64_t
+gwr_keyhash__final(uint64_t h, size_t len)
+{
+    h ^= (uint64_t)len * UINT64_C(0x94d049bb133111eb);
+    h ^= h >> 32;
+    h *= UINT64_C(0xd6e8feb86659fd93);
+    return h ^ (h >> 32);
+}
+
+#endif /* GWR_SWAR_H */
