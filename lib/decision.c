@@ -319,8 +319,14 @@ gwr_table_match(const gwr_table *table, const gwr_request *req,
         gwr_dec__reset(d);
         return rc;
     }
+    /* A caller built against this header is read in place; an older or
+     * newer one through a copy of the common part (docs/ABI.md). */
     gwr_request r;
-    gwr_abi__copy(&r, sizeof(r), req);
+    const gwr_request *rq = req;
+    if (req->size != sizeof(gwr_request)) {
+        gwr_abi__copy(&r, sizeof(r), req);
+        rq = &r;
+    }
     gwr_table *t = (gwr_table *)table;
     if (d->table == t) {
         /* The decision already holds this table: no atomic operation in
@@ -333,11 +339,11 @@ gwr_table_match(const gwr_table *table, const gwr_request *req,
         gwr_dec__reset(d);
         d->table = t;
     }
-    if (r.flags & GWR_REQ_SEEDED)
-        d->seed = r.seed;
+    if (rq->flags & GWR_REQ_SEEDED)
+        d->seed = rq->seed;
     else
         gwr_io__random(d->ctx, &d->seed, sizeof(d->seed));
-    rc = gwr_dec__intake(t, &r, d);
+    rc = gwr_dec__intake(t, rq, d);
     if (rc == GWR_E_INVAL) {
         /* A Host or path the normalizer rejects: answer 400. */
         d->result = GWR_RESULT_RESPOND;

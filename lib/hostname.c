@@ -301,6 +301,7 @@ gwr_hostname__normalize_request_view(gwr_str host, char *buf, size_t buflen,
     if (n > 0 && host.ptr != NULL) {
         unsigned prev = 2;        /* as if a '.' preceded the first byte */
         size_t i = 0;
+        /* Whole words; the last few bytes one table lookup each. */
         for (; n - i >= 8; i += 8) {
             uint64_t w = gwr_swar__load(host.ptr + i);
             if (w & GWR_SWAR_HIGHS)
@@ -312,7 +313,7 @@ gwr_hostname__normalize_request_view(gwr_str host, char *buf, size_t buflen,
             if ((name | dots) != GWR_SWAR_HIGHS ||
                 (dots & ((dots << 8) | (prev == 2 ? 0x80 : 0))))
                 break;            /* another byte, or an empty label */
-            prev = (dots >> 56) ? 2 : 1;
+            prev = (dots >> 63) ? 2 : 1;
         }
         if (n - i < 8) {
             for (; i < n; i++) {

@@ -211,7 +211,7 @@ hash_path(gwr_str path, path_hashes *ph)
     for (size_t i = 0; i < path.len; i += 8) {
         size_t nb = path.len - i < 8 ? path.len - i : 8;
         uint64_t w = nb == 8 ? gwr_swar__load(path.ptr + i)
-                             : gwr_swar__load_tail(path.ptr + i, nb);
+                             : gwr_swar__load_end(path.ptr, path.len, i);
         uint64_t slashes = gwr_swar__eq(w, '/') & gwr_swar__first(nb);
         if (i == 0)
             slashes &= ~UINT64_C(0x80);   /* "/" itself is the root key */
@@ -243,7 +243,7 @@ hash_host(gwr_str host, size_t at[WILD_SUFFIXES], uint64_t hs[WILD_SUFFIXES],
     for (size_t end = host.len; end > 0;) {
         size_t nb = end < 8 ? end : 8, start = end - nb;
         uint64_t w = nb == 8 ? gwr_swar__load(host.ptr + start)
-                             : gwr_swar__load_tail(host.ptr, nb);
+                             : gwr_swar__load_start(host.ptr, host.len, nb);
         uint64_t dots = gwr_swar__eq(w, '.') & gwr_swar__first(nb);
         while (dots != 0 && n < WILD_SUFFIXES) {
             unsigned j = gwr_swar__last_byte(dots);

@@ -49,6 +49,31 @@ gwr_swar__load_tail(const char *p, size_t n)
     return w;
 }
 
+/* Bytes [i, len) of s, fewer than eight, in the low bytes (the rest
+ * zero): when s has eight bytes or more, one load of its last eight
+ * shifted down (never past the end); else byte by byte. */
+static inline uint64_t
+gwr_swar__load_end(const char *s, size_t len, size_t i)
+{
+    size_t n = len - i;
+    if (n == 0)
+        return 0;
+    if (len >= 8)
+        return gwr_swar__load(s + len - 8) >> (8 * (8 - n));
+    return gwr_swar__load_tail(s + i, n);
+}
+
+/* Bytes [0, n) of s (n < 8, n <= len) in the low bytes, the rest zero. */
+static inline uint64_t
+gwr_swar__load_start(const char *s, size_t len, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (len >= 8)
+        return gwr_swar__load(s) & ((UINT64_C(1) << (8 * n)) - 1);
+    return gwr_swar__load_tail(s, n);
+}
+
 /* High bit of every byte that is zero (exact: no false positives). */
 static inline uint64_t
 gwr_swar__zero(uint64_t x)

@@ -29,7 +29,7 @@ gwr_table__key_hash(gwr_str s)
     for (; i + 8 <= s.len; i += 8)
         h = gwr_keyhash__step(h, gwr_swar__load(s.ptr + i));
     if (i < s.len)
-        h = gwr_keyhash__step(h, gwr_swar__load_tail(s.ptr + i, s.len - i));
+        h = gwr_keyhash__step(h, gwr_swar__load_end(s.ptr, s.len, i));
     return gwr_keyhash__final(h, s.len);
 }
 
@@ -41,7 +41,7 @@ gwr_table__key_hash_rev(gwr_str s)
     for (; end >= 8; end -= 8)
         h = gwr_keyhash__step(h, gwr_swar__load(s.ptr + end - 8));
     if (end > 0)
-        h = gwr_keyhash__step(h, gwr_swar__load_tail(s.ptr, end));
+        h = gwr_keyhash__step(h, gwr_swar__load_start(s.ptr, s.len, end));
     return gwr_keyhash__final(h, s.len);
 }
 
