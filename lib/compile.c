@@ -81,9 +81,8 @@ typedef struct cstate {
     size_t pool_left;
     shared_be *bes;           /* open addressing, load <= 1/2 */
     size_t bes_mask, n_bes;
-    gwr_str *keys;
-    void **vals;
-    size_t cap_keys, cap_vals;
+    void **vals;              /* map values being built (scratch) */
+    size_t cap_vals;
     route_slot **rslots;      /* route -> slot (open addressing) */
     size_t rslots_mask;
     char *errbuf;
@@ -495,16 +494,35 @@ conv_vmatches(cstate *c, const gwr_value_match *in, size_t n,
 }
 
 static void
-set_key(tbl_match *m)
+set_class(tbl_match *m)
 {
     m->cls = m->path_type == GWR_MATCH_EXACT ? TBL_C_EXACT
              : m->path_type == GWR_MATCH_REGEX ? TBL_C_REGEX : TBL_C_PREFIX;
-    m->key = m->path;
-    if (m->path_type == GWR_MATCH_PREFIX && m->key.len > 0 &&
-        m->key.ptr[m->key.len - 1] == '/')
-        m->key.len--;
-    if (m->path_type == GWR_MATCH_REGEX)
-        m->key.len = 0;
+}
+
+/* The hash key of an entry in its class's map (compile time only, so the
+ * table does not store it): the Exact path; the PathPrefix value without
+ * a trailing '/' ("/" gives ""); for gRPC "/s/m", "s" or "m"; empty for
+ * the unkeyed classes. */
+static gwr_str
+match_key(const tbl_match *m)
+{
+    gwr_str k = m->path, none = { "", 0 };
+    switch (m->cls) {
+    case TBL_C_EXACT:
+    case TBL_C_G_FULL:
+        return k;
+    case TBL_C_PREFIX:
+        if (k.len > 0 && k.ptr[k.len - 1] == '/')
+            k.len--;
+        return k;
+    case TBL_C_G_SVC:
+        return m->g->svc;
+    case TBL_C_G_METH:
+        return m->g->meth;
+    default:
+        return none;
+    }
 }
 
 /* A GRPCRoute match (§3.9): which sides are given and how decides its
@@ -551,13 +569,10 @@ grpc_match(cstate *c, const gwr_route_match *rm, tbl_match *m)
         m->cls = TBL_C_G_SVC;
         m->path_type = GWR_MATCH_PREFIX;
         gwr_buf__printf(&b, "/%.*s/", (int)g->svc.len, g->svc.ptr);
-        m->key = g->svc;
     } else {
         m->cls = exact ? TBL_C_G_METH
                  : g->svc.len ? TBL_C_G_RE_SVC : TBL_C_G_RE_METH;
         m->path_type = GWR_MATCH_REGEX;
-        if (exact)
-            m->key = g->meth;
         gwr_buf__printf(&b, "/%.*s/%.*s",
                         (int)(g->svc.len ? g->svc.len : 1),
                         g->svc.len ? g->svc.ptr : "*",
@@ -569,8 +584,6 @@ grpc_match(cstate *c, const gwr_route_match *rm, tbl_match *m)
     if (rc == GWR_OK)
         rc = cp(c, s, &m->path);
     gwr_buf__free(&b);
-    if (rc == GWR_OK && m->cls == TBL_C_G_FULL)
-        m->key = m->path;
     return rc;
 }
 
@@ -684,7 +697,7 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
                 TRY(cp(c, rm->method, &m->method));
                 TRY(conv_vmatches(c, rm->query, rm->n_query, &m->query));
                 m->n_query = rm->n_query;
-                set_key(m);
+                set_class(m);
             }
             TRY(conv_vmatches(c, rm->headers, rm->n_headers, &m->headers));
             m->n_headers = rm->n_headers;
@@ -780,7 +793,7 @@ cmp_entry(const void *pa, const void *pb)
     uint32_t ga = path_group(a->m->cls), gb = path_group(b->m->cls);
     if (ga != gb)
         return ga < gb ? -1 : 1;
-    c = gwr_str__cmp(a->m->key, b->m->key);
+    c = gwr_str__cmp(match_key(a->m), match_key(b->m));
     if (c != 0)
         return c;
     if (a->m->cls != b->m->cls)
@@ -789,35 +802,105 @@ cmp_entry(const void *pa, const void *pb)
                       : gwr_table__cmp_match(a->m, b->m);
 }
 
-/* Key and value arrays for building n map entries: compile scratch, the
- * maps copy what they keep. */
+/* A value array for building n map entries: compile scratch, the maps
+ * copy what they keep. */
 static int
 scratch_kv(cstate *c, size_t n)
 {
-    if (n > c->cap_keys)
-        TRY(gwr__grow(c->ctx, (void **)&c->keys, &c->cap_keys, n,
-                      sizeof(gwr_str)));
     if (n > c->cap_vals)
         TRY(gwr__grow(c->ctx, (void **)&c->vals, &c->cap_vals, n,
                       sizeof(void *)));
     return GWR_OK;
 }
 
-/* Turn entries[lo, hi) (one host, sorted by class, key, precedence) into a
- * bucket: per keyed class a hash map of lists, per other class one list. */
+/* One tbl_paths for the path-map run items[0, n) sharing one key: the
+ * struct, the entries, then the key bytes, in one allocation. */
+static int
+build_paths(gwr_arena *a, const tbl_match *const *items, size_t n,
+            tbl_paths **out)
+{
+    gwr_str key = match_key(items[0]);
+    tbl_paths *p = gwr_arena__calloc(
+        a, 1, sizeof(*p) + n * sizeof(p->items[0]) + key.len + 1);
+    if (p == NULL)
+        return GWR_E_NOMEM;
+    char *kb = (char *)&p->items[n];
+    if (key.len > 0)
+        memcpy(kb, key.ptr, key.len);
+    p->key = (gwr_str){ kb, key.len };
+    for (size_t i = 0; i < n; i++) {
+        p->items[i] = items[i];
+        if (items[i]->cls == TBL_C_EXACT)
+            p->n_exact++;
+        else
+            p->n_prefix++;
+    }
+    *out = p;
+    return GWR_OK;
+}
+
+/* Turn entries[lo, hi) (one host, sorted by class group, key, precedence)
+ * into a bucket: the Exact and PathPrefix entries into the path map (one
+ * tbl_paths per key), per other keyed class a hash map of lists, per
+ * unkeyed class one list. */
 static int
 build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
 {
     gwr_arena *a = &c->t->arena;
     size_t n = hi - lo;
-    tbl_bucket *b = gwr_arena__calloc(a, 1, sizeof(*b));
-    const tbl_match **items = gwr_arena__calloc(a, n, sizeof(*items));
-    if (b == NULL || items == NULL)
+    gwr_str host = c->entries[lo].host;
+    /* The bucket, then its host bytes: the listener maps' key is the
+     * host, or for a wildcard the part after "*.". */
+    tbl_bucket *b = gwr_arena__calloc(a, 1, sizeof(*b) + host.len + 1);
+    if (b == NULL)
         return GWR_E_NOMEM;
-    b->host = c->entries[lo].host;
+    char *hb = (char *)(b + 1);
+    if (host.len > 0)
+        memcpy(hb, host.ptr, host.len);
+    int wild = host.len > 2 && host.ptr[0] == '*' && host.ptr[1] == '.';
+    b->key = wild ? (gwr_str){ hb + 2, host.len - 2 } : (gwr_str){ hb, host.len };
+    b->host = host;
     b->n_entries = n;
-    for (size_t i = lo; i < hi; i++)
-        items[i - lo] = c->entries[i].m;
+    TRY(scratch_kv(c, n));
+    void **vals = c->vals;
+    /* Path entries sort first (path_group). */
+    size_t np = 0;
+    while (np < n && path_group(c->entries[lo + np].m->cls) == TBL_C_EXACT)
+        np++;
+    if (np > 0) {
+        const tbl_match **run = gwr__calloc(c->ctx, np, sizeof(*run));
+        if (run == NULL)
+            return GWR_E_NOMEM;
+        size_t nk = 0;
+        int rc = GWR_OK;
+        for (size_t i = 0; i < np;) {
+            size_t j = i;
+            while (j < np && gwr_str__eq(match_key(c->entries[lo + j].m),
+                                         match_key(c->entries[lo + i].m))) {
+                run[j - i] = c->entries[lo + j].m;
+                j++;
+            }
+            tbl_paths *p = NULL;
+            rc = build_paths(a, run, j - i, &p);
+            if (rc != GWR_OK)
+                break;
+            vals[nk++] = p;
+            i = j;
+        }
+        gwr__free(c->ctx, run);
+        TRY(rc);
+        TRY(gwr_smap__build(a, &b->paths, vals, nk, 0));
+    }
+    size_t nr = n - np;
+    if (nr == 0) {
+        *out = b;
+        return GWR_OK;
+    }
+    const tbl_match **items = gwr_arena__calloc(a, nr, sizeof(*items));
+    if (items == NULL)
+        return GWR_E_NOMEM;
+    for (size_t i = 0; i < nr; i++)
+        items[i] = c->entries[lo + np + i].m;
     gwr_smap *maps[TBL_C_COUNT] = { 0 };
     tbl_list *lists[TBL_C_COUNT] = { 0 };
     maps[TBL_C_G_FULL] = &b->g_full;
@@ -827,63 +910,35 @@ build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
     lists[TBL_C_G_RE_SVC] = &b->g_re_svc;
     lists[TBL_C_G_RE_METH] = &b->g_re_meth;
     lists[TBL_C_G_ANY] = &b->g_any;
-    TRY(scratch_kv(c, n));
-    gwr_str *keys = c->keys;
-    void **vals = c->vals;
-    for (size_t i = 0; i < n;) {
+    for (size_t i = 0; i < nr;) {
         uint32_t cls = items[i]->cls;
-        if (path_group(cls) == TBL_C_EXACT) {
-            /* Exact and PathPrefix: one tbl_paths per key. */
-            size_t nk = 0, j = i;
-            while (j < n && path_group(items[j]->cls) == TBL_C_EXACT) {
-                tbl_paths *p = gwr_arena__calloc(a, 1, sizeof(*p));
-                if (p == NULL)
-                    return GWR_E_NOMEM;
-                p->items = &items[j];
-                keys[nk] = items[j]->key;
-                vals[nk++] = p;
-                size_t k = j;
-                while (k < n && path_group(items[k]->cls) == TBL_C_EXACT &&
-                       gwr_str__eq(items[k]->key, items[j]->key)) {
-                    if (items[k]->cls == TBL_C_EXACT)
-                        p->n_exact++;
-                    else
-                        p->n_prefix++;
-                    k++;
-                }
-                j = k;
-            }
-            TRY(gwr_smap__build(a, &b->paths, keys, vals, nk, 0));
-            i = j;
-            continue;
-        }
         if (!keyed_class(cls)) {
             /* One run per unkeyed class, already in precedence order. */
             size_t j = i + 1;
-            while (j < n && items[j]->cls == cls)
+            while (j < nr && items[j]->cls == cls)
                 j++;
             lists[cls]->items = &items[i];
             lists[cls]->n = j - i;
             i = j;
             continue;
         }
-        /* Keyed class: runs of one key become one list. */
+        /* Keyed gRPC class: runs of one key become one list. */
         size_t nk = 0, j = i;
-        while (j < n && items[j]->cls == cls) {
+        while (j < nr && items[j]->cls == cls) {
             size_t k = j + 1;
-            while (k < n && items[k]->cls == cls &&
-                   gwr_str__eq(items[k]->key, items[j]->key))
+            while (k < nr && items[k]->cls == cls &&
+                   gwr_str__eq(match_key(items[k]), match_key(items[j])))
                 k++;
-            tbl_list *l = gwr_arena__calloc(a, 1, sizeof(*l));
-            if (l == NULL)
+            tbl_glist *g = gwr_arena__calloc(a, 1, sizeof(*g));
+            if (g == NULL)
                 return GWR_E_NOMEM;
-            l->items = &items[j];
-            l->n = k - j;
-            keys[nk] = items[j]->key;
-            vals[nk++] = l;
+            g->key = match_key(items[j]);
+            g->l.items = &items[j];
+            g->l.n = k - j;
+            vals[nk++] = g;
             j = k;
         }
-        TRY(gwr_smap__build(a, maps[cls], keys, vals, nk, 0));
+        TRY(gwr_smap__build(a, maps[cls], vals, nk, 0));
         i = j;
     }
     *out = b;
@@ -901,8 +956,7 @@ push_entry(cstate *c, gwr_str host, const tbl_match *m)
     return GWR_OK;
 }
 
-static int hosts_index(cstate *c, tbl_listener *l, gwr_str *hk, void **hv,
-                       size_t nb);
+static int hosts_index(cstate *c, tbl_listener *l, void **hv, size_t nb);
 
 static int
 build_listener(cstate *c, tbl_listener *l, const gwr_attachment *atts,
@@ -935,26 +989,20 @@ build_listener(cstate *c, tbl_listener *l, const gwr_attachment *atts,
     for (size_t i = 0; i < c->n_entries; i++)
         if (i == 0 || !gwr_str__eq(c->entries[i].host, c->entries[i - 1].host))
             nb++;
-    /* Host and wildcard keys: compile scratch (build_bucket reuses
-     * c->keys / c->vals, so these are separate). */
-    gwr_str *hk = gwr__calloc(c->ctx, 2 * nb, sizeof(*hk));
+    /* Host and wildcard buckets: compile scratch (build_bucket reuses
+     * c->vals, so this is separate). */
     void **hv = gwr__calloc(c->ctx, 2 * nb, sizeof(*hv));
-    if (hk == NULL || hv == NULL) {
-        gwr__free(c->ctx, hk);
-        gwr__free(c->ctx, hv);
+    if (hv == NULL)
         return GWR_E_NOMEM;
-    }
-    int rc = hosts_index(c, l, hk, hv, nb);
-    gwr__free(c->ctx, hk);
+    int rc = hosts_index(c, l, hv, nb);
     gwr__free(c->ctx, hv);
     return rc;
 }
 
 static int
-hosts_index(cstate *c, tbl_listener *l, gwr_str *hk, void **hv, size_t nb)
+hosts_index(cstate *c, tbl_listener *l, void **hv, size_t nb)
 {
     gwr_arena *a = &c->t->arena;
-    gwr_str *wk = hk + nb;
     void **wv = hv + nb;
     size_t nhk = 0, nwk = 0;
     for (size_t i = 0; i < c->n_entries;) {
@@ -964,21 +1012,17 @@ hosts_index(cstate *c, tbl_listener *l, gwr_str *hk, void **hv, size_t nb)
         tbl_bucket *b = NULL;
         TRY(build_bucket(c, i, j, &b));
         gwr_str h = b->host;
-        if (h.len == 0) {
+        if (h.len == 0)
             l->all = b;
-        } else if (h.len > 2 && h.ptr[0] == '*' && h.ptr[1] == '.') {
-            wk[nwk].ptr = h.ptr + 2;
-            wk[nwk].len = h.len - 2;
-            wv[nwk++] = b;
-        } else {
-            hk[nhk] = h;
+        else if (h.len > 2 && h.ptr[0] == '*' && h.ptr[1] == '.')
+            wv[nwk++] = b;            /* keyed by the part after "*." */
+        else
             hv[nhk++] = b;
-        }
         c->t->n_entries += j - i;
         i = j;
     }
-    TRY(gwr_smap__build(a, &l->hosts, hk, hv, nhk, 1));
-    TRY(gwr_smap__build(a, &l->wild, wk, wv, nwk, 1));
+    TRY(gwr_smap__build(a, &l->hosts, hv, nhk, 1));
+    TRY(gwr_smap__build(a, &l->wild, wv, nwk, 1));
     return GWR_OK;
 }
 
@@ -1094,7 +1138,6 @@ gwr_table_compile(gwr_table **out, const gwr_config *cfg,
     gwr__free(ctx, c.entries);
     gwr__free(ctx, c.strs);
     gwr__free(ctx, c.bes);
-    gwr__free(ctx, c.keys);
     gwr__free(ctx, c.vals);
     gwr__free(ctx, c.rslots);
     if (rc != GWR_OK) {

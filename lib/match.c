@@ -176,6 +176,13 @@ prefix_of(gwr_decision *d, const tbl_paths *p)
     return p == NULL ? NULL : first_of(d, p->items + p->n_exact, p->n_prefix);
 }
 
+/* The entries of a gRPC map value (NULL: no such key). */
+static const tbl_match *
+glist_of(gwr_decision *d, const tbl_glist *g)
+{
+    return g == NULL ? NULL : first_ok(d, &g->l);
+}
+
 /* The GRPCRoute entries of a bucket for a gRPC request (§3.9): the
  * classes in precedence order (lib/table_int.h), each list in precedence
  * order, so the first entry whose predicates hold wins. Hash lookups for
@@ -271,13 +278,13 @@ search_grpc(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
 {
     const tbl_match *m = NULL;
     if (b->g_full.slots != NULL)
-        m = first_ok(d, gwr_smap__get_h(&b->g_full, d->path, ph->full));
+        m = glist_of(d, gwr_smap__get_h(&b->g_full, d->path, ph->full));
     if (m == NULL && b->g_svc.slots != NULL)
-        m = first_ok(d, gwr_smap__get(&b->g_svc, d->grpc_svc));
+        m = glist_of(d, gwr_smap__get(&b->g_svc, d->grpc_svc));
     if (m == NULL)
         m = first_ok(d, &b->g_re_svc);
     if (m == NULL && b->g_meth.slots != NULL)
-        m = first_ok(d, gwr_smap__get(&b->g_meth, d->grpc_meth));
+        m = glist_of(d, gwr_smap__get(&b->g_meth, d->grpc_meth));
     if (m == NULL)
         m = first_ok(d, &b->g_re_meth);
     if (m == NULL)

@@ -287,8 +287,11 @@ tm_add_bucket(tm_index *ix, const tbl_bucket *b, size_t *n)
     tm_add_list(ix, &b->regex, n);
     const gwr_smap *maps[] = { &b->g_full, &b->g_svc, &b->g_meth };
     for (size_t k = 0; k < GWR_ARRAY_LEN(maps); k++)
-        for (size_t i = 0; maps[k]->slots && i <= maps[k]->mask; i++)
-            tm_add_list(ix, maps[k]->slots[i].value, n);
+        for (size_t i = 0; maps[k]->slots && i <= maps[k]->mask; i++) {
+            const tbl_glist *g = maps[k]->slots[i].value;
+            if (g != NULL)
+                tm_add_list(ix, &g->l, n);
+        }
     tm_add_list(ix, &b->g_re_svc, n);
     tm_add_list(ix, &b->g_re_meth, n);
     tm_add_list(ix, &b->g_any, n);

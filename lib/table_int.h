@@ -31,18 +31,28 @@
 
 /* ---- string-keyed hash map (open addressing, built once) -------------- */
 
+/* A map value is a struct whose first member is its key (gwr_str), with
+ * the key bytes stored next to it where that matters (tbl_paths,
+ * tbl_bucket): a lookup that finds its slot then reads one place for
+ * the key comparison and the value. */
 typedef struct gwr_smap_slot {
-    const char *kptr;         /* the key, not NUL-terminated */
+    const void *value;        /* NULL = empty slot; starts with its key */
     uint32_t klen;
     uint32_t khash;           /* high half of the key's hash: most misses
                                  are rejected without touching the key */
-    void *value;              /* NULL = empty slot */
 } gwr_smap_slot;
 
 typedef struct gwr_smap {
     gwr_smap_slot *slots;
     size_t mask;              /* capacity - 1 (power of two); 0 = empty map */
 } gwr_smap;
+
+/* The key of a map value. */
+static inline gwr_str
+gwr_smap__key(const void *value)
+{
+    return *(const gwr_str *)value;
+}
 
 /* FNV-1a of s: identifiers only (backendRef identity, rule salts of the
  * weighted choice, which must stay the same across versions so a
@@ -55,11 +65,11 @@ uint64_t gwr_table__hash(gwr_str s);
  * suffix's in one pass. */
 uint64_t gwr_table__key_hash(gwr_str s);
 uint64_t gwr_table__key_hash_rev(gwr_str s);
-/* Build a map of n distinct keys in the arena, hashed with
- * gwr_table__key_hash (gwr_table__key_hash_rev when rev). GWR_OK /
- * GWR_E_NOMEM. */
-int gwr_smap__build(gwr_arena *a, gwr_smap *m, const gwr_str *keys,
-                    void *const *values, size_t n, int rev);
+/* Build a map of n values with distinct keys (each value's first
+ * member) in the arena, hashed with gwr_table__key_hash
+ * (gwr_table__key_hash_rev when rev). GWR_OK / GWR_E_NOMEM. */
+int gwr_smap__build(gwr_arena *a, gwr_smap *m, void *const *values, size_t n,
+                    int rev);
 /* Look key up with its hash h already computed (the map's hash function). */
 void *gwr_smap__get_h(const gwr_smap *m, gwr_str key, uint64_t h);
 static inline void *
@@ -188,9 +198,6 @@ typedef struct tbl_gmatch {
 typedef struct tbl_match {
     const tbl_rule *rule;
     gwr_str path;             /* as written (gRPC: the equivalent path) */
-    gwr_str key;              /* exact: path; prefix: path minus one
-                                 trailing '/' ("/" gives ""); gRPC: the
-                                 hash key of the class ("/s/m", "s", "m") */
     gwr_str method;           /* empty = any */
     const gwr_regex *re;      /* HTTP REGEX */
     const tbl_gmatch *g;      /* gRPC method match (never NULL on a
@@ -210,7 +217,7 @@ typedef struct tbl_match {
 /* ---- index ------------------------------------------------------------- */
 
 typedef struct tbl_list {
-    const tbl_match **items;  /* in precedence order */
+    const tbl_match *const *items;  /* in precedence order */
     size_t n;
 } tbl_list;
 
@@ -218,21 +225,32 @@ typedef struct tbl_list {
  * probe of the whole request path finds both: items[0, n_exact) are the
  * Exact entries for that path, items[n_exact, n_exact + n_prefix) the
  * PathPrefix entries whose prefix (without a trailing '/') is that key,
- * each part in precedence order. */
+ * each part in precedence order. One allocation: the struct, the items,
+ * then the key bytes, so a hit touches one place. */
 typedef struct tbl_paths {
-    const tbl_match **items;
+    gwr_str key;              /* the map key (first member, gwr_smap) */
     uint32_t n_exact, n_prefix;
+    const tbl_match *items[];
 } tbl_paths;
 
+/* A gRPC map value ("/s/m", "s" or "m" -> entries). */
+typedef struct tbl_glist {
+    gwr_str key;              /* the map key (first member, gwr_smap) */
+    tbl_list l;
+} tbl_glist;
+
 typedef struct tbl_bucket {
+    gwr_str key;              /* the listener map key (first member,
+                                 gwr_smap): the host, or the suffix after
+                                 "*."; its bytes follow the bucket */
     gwr_str host;             /* effective hostname ("" = catch-all) */
     gwr_smap paths;           /* path or prefix key -> tbl_paths */
     tbl_list regex;
     /* GRPCRoute entries, one structure per TBL_C_G_* class. */
-    gwr_smap g_full;          /* "/service/method" -> tbl_list */
-    gwr_smap g_svc;           /* "service" -> tbl_list */
+    gwr_smap g_full;          /* "/service/method" -> tbl_glist */
+    gwr_smap g_svc;           /* "service" -> tbl_glist */
     tbl_list g_re_svc;
-    gwr_smap g_meth;          /* "method" -> tbl_list */
+    gwr_smap g_meth;          /* "method" -> tbl_glist */
     tbl_list g_re_meth;
     tbl_list g_any;
     size_t n_entries;
