@@ -307,6 +307,15 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
     }
     gwr_str path = d->path;
     const tbl_match *m = NULL;
+    /* Every slot this bucket may probe is known now: fetch them together
+     * instead of one cache miss after the other (large tables). */
+    if (b->paths.slots != NULL) {
+        const gwr_smap_slot *sl = b->paths.slots;
+        size_t mask = b->paths.mask;
+        gwr_swar__prefetch(&sl[ph->full & mask]);
+        for (size_t i = ph->n; i-- > 0;)
+            gwr_swar__prefetch(&sl[ph->h[i] & mask]);
+    }
     /* One probe of the whole path: its Exact entries, and its PathPrefix
      * entries when it does not end with '/' (a prefix key never does). */
     const tbl_paths *whole = gwr_smap__get_h(&b->paths, path, ph->full);
@@ -406,6 +415,10 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
         uint64_t hs[WILD_SUFFIXES];
         size_t n = 0;
         uint64_t h = hash_host(host, at, hs, &n);
+        /* The wildcard slots are probed only if the exact bucket yields
+         * nothing; fetching them now overlaps those cache misses. */
+        for (size_t k = 0; l->wild.slots != NULL && k < n; k++)
+            gwr_swar__prefetch(&l->wild.slots[hs[k] & l->wild.mask]);
         if (l->hosts.slots != NULL)
             m = search_bucket(d, gwr_smap__get_h(&l->hosts, host, h), &ph);
         if (l->wild.slots == NULL)

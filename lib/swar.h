@@ -143,6 +143,18 @@ gwr_swar__last_byte(uint64_t mask)
 #endif
 }
 
+/* Ask for the cache line at p ahead of its use (a hint; no-op where the
+ * compiler has no builtin). */
+static inline void
+gwr_swar__prefetch(const void *p)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+}
+
 /* ---- key hash ------------------------------------------------------------ */
 
 /*

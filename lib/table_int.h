@@ -14,9 +14,10 @@
  * per label suffix (longest first), the catch-all; that is the order of
  * precedence rule 1, so the first bucket with a winner decides. Inside a
  * bucket the (rule, match) entries are pre-sorted by the rest of the
- * precedence order and split by path type: an exact-path hash map, the
- * regex list, and a PathPrefix hash map keyed by the prefix without its
- * trailing '/', probed from the longest request path prefix down to "/".
+ * precedence order and split by path type: one path hash map holding, per
+ * key, the Exact entries of that path and the PathPrefix entries of that
+ * prefix (without its trailing '/'), probed from the whole request path
+ * down to "/"; and the regex list.
  * GRPCRoute entries (§3.9) have their own structures in the bucket, one
  * per TBL_C_G_* class, searched first and only for gRPC calls.
  */
