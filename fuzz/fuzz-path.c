@@ -5,6 +5,8 @@
  * reaches. Input: byte 0 is a separator S, the rest is
  * TARGET S PREFIX S REPLACEMENT S BUFLEN-BYTES. Checked:
  *   - gwr_path__split returns views inside the target;
+ *   - gwr_path__split_normal (the matcher's fast path), where it answers
+ *     "normal", splits the same way and the normalizer agrees byte for byte;
  *   - gwr_path__normalize under all 128 flag combinations: the output is
  *     a well-formed absolute path honouring each flag, within the
  *     documented size bound; normalizing it again gives the same output
@@ -160,6 +162,26 @@ normalize_n(gwr_str in, uint32_t flags, size_t buflen, char **buf,
     if (*buf == NULL)
         abort();
     return gwr_path__normalize(in, flags, *buf, buflen, out);
+}
+
+/* The fast path of the matcher: when gwr_path__split_normal calls the
+ * target's path normal, it splits exactly as gwr_path__split and the
+ * normalizer returns that path byte for byte. */
+static void
+check_split_normal(gwr_str tgt, gwr_str path, gwr_str query, uint32_t flags)
+{
+    gwr_str np, nq;
+    if (!gwr_path__split_normal(tgt, flags, &np, &nq))
+        return;
+    FUZZ_CHECK(np.ptr == path.ptr && np.len == path.len);
+    FUZZ_CHECK(nq.ptr == query.ptr && nq.len == query.len);
+    char *buf = malloc(3 * path.len + 2);
+    FUZZ_CHECK(buf != NULL);
+    gwr_str out;
+    FUZZ_CHECK(gwr_path__normalize(path, flags, buf, 3 * path.len + 2, &out) ==
+               GWR_OK);
+    FUZZ_CHECK(out.len == path.len && memcmp(out.ptr, path.ptr, path.len) == 0);
+    free(buf);
 }
 
 static void
@@ -320,8 +342,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(memchr(query.ptr, '#', query.len) == NULL);
     }
 
-    for (uint32_t flags = 0; flags < 0x80; flags++)
+    for (uint32_t flags = 0; flags < 0x80; flags++) {
         check_normalize(path, flags, odd_buflen);
+        check_split_normal(tgt, path, query, flags);
+    }
 
     /* the config-side rule, against the reference */
     const char *msg = gwr_path__check_match_value(prefix);

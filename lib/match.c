@@ -192,10 +192,14 @@ glist_of(gwr_decision *d, const tbl_glist *g)
  * whole path and of every prefix that ends before a '/', which are the
  * PathPrefix keys to probe. Every bucket the host visits reuses them, so a
  * path costs one pass however many buckets and prefixes are probed. */
+#ifndef PATH_HASHES           /* overridable to test the deep-path code */
 #define PATH_HASHES 32
+#endif
 /* Label suffixes of a request host hashed in one pass (see
  * gwr_match__find); a longer host hashes the rest one by one. */
+#ifndef WILD_SUFFIXES
 #define WILD_SUFFIXES 32
+#endif
 
 typedef struct path_hashes {
     uint64_t full;            /* the whole path */
