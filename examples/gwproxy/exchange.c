@@ -491,6 +491,9 @@ exchange_route(gwp_exchange *x, uint32_t port)
     rq.headers = x->req.headers;
     rq.n_headers = x->req.n_headers;
     rq.port = port;
+    /* The parsed head outlives the decision's use: the decision views it
+     * (no copy) and is reset once the engine has copied what it needs. */
+    rq.flags = GWR_REQ_NO_COPY;
     int rc = gwr_table_match(px->table, &rq, px->decision);
     if (rc != GWR_OK) {
         fprintf(stderr, "gwproxy: match: %s\n", gwr_strerror(rc));
@@ -509,6 +512,7 @@ exchange_route(gwp_exchange *x, uint32_t port)
     /* Everything else -- redirects, 404/500 answers, backend choice,
      * retries, timeouts, mirrors -- happens in the engine. */
     rc = gwr_engine_submit(px->engine, d, &x->id);
+    gwr_decision_reset(px->decision);   /* it viewed x->req */
     if (rc != GWR_OK && !x->ended) {
         if (rc != GWR_E_CALLBACK)
             fprintf(stderr, "gwproxy: submit: %s\n", gwr_strerror(rc));
