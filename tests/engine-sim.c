@@ -92,6 +92,65 @@ static const char config_yaml[] =
     "  - matches: [{path: {type: Exact, value: /upgrade}}]\n"
     "    backendRefs: [{name: a, port: 8080}]\n";
 
+/* Routes for gRPC calls on host grpc.test (implicit listener): a
+ * GRPCRoute for service pkg.Svc with response header edits, and an
+ * HTTPRoute that takes the gRPC calls of service pkg.Http (timeouts,
+ * retries, a redirect and a missing backend, which GRPCRoute v1.2 has
+ * no fields for or cannot express). */
+static const char grpc_config_yaml[] =
+    "apiVersion: v1\n"
+    "kind: Service\n"
+    "metadata: {name: a, namespace: t}\n"
+    "spec: {ports: [{port: 8080}]}\n"
+    "---\n"
+    "apiVersion: gateway.networking.k8s.io/v1\n"
+    "kind: GRPCRoute\n"
+    "metadata: {name: g, namespace: t}\n"
+    "spec:\n"
+    "  hostnames: [grpc.test]\n"
+    "  rules:\n"
+    "  - matches: [{method: {service: pkg.Svc, method: Plain}}]\n"
+    "    filters:\n"
+    "    - type: ResponseHeaderModifier\n"
+    "      responseHeaderModifier:\n"
+    "        set: [{name: x-gw, value: \"1\"}]\n"
+    "        add: [{name: x-added, value: yes}]\n"
+    "        remove: [server]\n"
+    "    backendRefs: [{name: a, port: 8080}]\n"
+    "  - matches: [{method: {service: pkg.Svc, method: Broken}}]\n"
+    "    filters:\n"
+    "    - type: ResponseHeaderModifier\n"
+    "      responseHeaderModifier:\n"
+    "        set: [{name: grpc-message, value: backend down}]\n"
+    "        add: [{name: x-added, value: yes}]\n"
+    "        remove: [grpc-status, content-type]\n"
+    "    backendRefs: [{name: missing, port: 8080}]\n"
+    "---\n"
+    "apiVersion: gateway.networking.k8s.io/v1\n"
+    "kind: HTTPRoute\n"
+    "metadata: {name: h, namespace: t}\n"
+    "spec:\n"
+    "  hostnames: [grpc.test]\n"
+    "  rules:\n"
+    "  - matches: [{path: {type: Exact, value: /pkg.Http/Timeout}}]\n"
+    "    backendRefs: [{name: a, port: 8080}]\n"
+    "    timeouts: {request: 1000ms, backendRequest: 300ms}\n"
+    "  - matches: [{path: {type: Exact, value: /pkg.Http/Retry}}]\n"
+    "    backendRefs: [{name: a, port: 8080}]\n"
+    "    retry: {codes: [503], attempts: 2, backoff: 100ms}\n"
+    "  - matches: [{path: {type: Exact, value: /pkg.Http/Broken}}]\n"
+    "    filters:\n"
+    "    - type: ResponseHeaderModifier\n"
+    "      responseHeaderModifier: {set: [{name: x-gw, value: \"1\"}]}\n"
+    "    backendRefs: [{name: missing, port: 8080}]\n"
+    "  - matches: [{path: {type: Exact, value: /pkg.Http/Redirect}}]\n"
+    "    filters:\n"
+    "    - type: RequestRedirect\n"
+    "      requestRedirect: {hostname: other.test, statusCode: 302}\n";
+
+static gwr_table *table;    /* config_yaml */
+static gwr_table *gtable;   /* grpc_config_yaml */
+
 static int
 sim_kind_fails(sim *s, int kind)
 {
@@ -316,22 +375,46 @@ sim_last(const sim *s, int kind)
     return NULL;
 }
 
-gwr_table *
-sim_table(void)
+int
+sim_open(sim *s, const gwr_allocator *mem, gwr_ctx **ctx, gwr_decision **d)
+{
+    gwr_engine *e = NULL;
+    *ctx = NULL;
+    *d = NULL;
+    int rc = sim_ctx(s, ctx, mem);
+    if (rc == GWR_OK)
+        rc = gwr_decision_new(d, *ctx);
+    if (rc == GWR_OK)
+        rc = gwr_engine_new(&e, *ctx);
+    s->e = e;
+    return rc;
+}
+
+void
+sim_close(sim *s, gwr_ctx *ctx, gwr_decision *d)
+{
+    gwr_engine_free(s->e);
+    s->e = NULL;
+    gwr_decision_free(d);
+    gwr_ctx_free(ctx);
+}
+
+/* A table compiled from YAML text (libc context); diagnostics are
+ * printed when the text does not load. */
+static gwr_table *
+compile(const char *yaml, size_t len, const char *name)
 {
     gwr_ctx *ctx = NULL;
     assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
     gwr_config *cfg = NULL;
     assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
-    gwr_str text = { config_yaml, sizeof(config_yaml) - 1 };
-    gwr_str src = GWR_STR_LIT("engine-sim");
+    gwr_str text = { yaml, len };
+    gwr_str src = { name, strlen(name) };
     int rc = gwr_config_add_text(cfg, GWR_FORMAT_YAML, text, src);
-    if (rc != GWR_OK) {
-        for (size_t i = 0; i < gwr_config_diag_count(cfg); i++) {
-            char buf[512];
-            gwr_diag_format(gwr_config_diag(cfg, i), buf, sizeof(buf));
-            print_message("diag: %s\n", buf);
-        }
+    for (size_t i = 0; rc != GWR_OK && i < gwr_config_diag_count(cfg); i++) {
+        char buf[512];
+        gwr_diag_format(gwr_config_diag(cfg, i), buf, sizeof(buf));
+        print_message("diag: %s\n", buf);
     }
     assert_int_equal(rc, GWR_OK);
     gwr_table *t = NULL;
@@ -342,8 +425,26 @@ sim_table(void)
 }
 
 int
-sim_match(const gwr_table *t, gwr_decision *d, const char *path,
-          const char *upgrade)
+sim_group_setup(void **state)
+{
+    (void)state;
+    table = compile(config_yaml, sizeof(config_yaml) - 1, "engine-sim");
+    gtable = compile(grpc_config_yaml, sizeof(grpc_config_yaml) - 1,
+                     "engine-grpc");
+    return 0;
+}
+
+int
+sim_group_teardown(void **state)
+{
+    (void)state;
+    gwr_table_unref(table);
+    gwr_table_unref(gtable);
+    return 0;
+}
+
+int
+sim_match(gwr_decision *d, const char *path, const char *upgrade)
 {
     gwr_header hs[2] = {
         { GWR_STR_LIT("user-agent"), GWR_STR_LIT("sim") },
@@ -359,5 +460,28 @@ sim_match(const gwr_table *t, gwr_decision *d, const char *path,
     r.port = 80;
     r.flags = GWR_REQ_SEEDED;
     r.seed = 42;
-    return gwr_table_match(t, &r, d);
+    return gwr_table_match(table, &r, d);
+}
+
+int
+sim_grpc_match(gwr_decision *d, const char *path, const char *ctype)
+{
+    gwr_header hs[] = {
+        { GWR_STR_LIT("te"), GWR_STR_LIT("trailers") },
+        { GWR_STR_LIT("content-type"),
+          { ctype, ctype != NULL ? strlen(ctype) : 0 } },
+    };
+    gwr_request r = GWR_REQUEST_INIT;
+    r.method.ptr = "POST";
+    r.method.len = 4;
+    r.host.ptr = "grpc.test";
+    r.host.len = 9;
+    r.path.ptr = path;
+    r.path.len = strlen(path);
+    r.headers = hs;
+    r.n_headers = ctype != NULL ? 2 : 1;
+    r.port = 80;
+    r.flags = GWR_REQ_SEEDED;
+    r.seed = 42;
+    return gwr_table_match(gtable, &r, d);
 }

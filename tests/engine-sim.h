@@ -71,10 +71,26 @@ size_t sim_count(const sim *s, int kind);
 /* The last record of kind, NULL when none. */
 const sim_rec *sim_last(const sim *s, int kind);
 
-/* A table compiled from the engine test config (libc context). */
-gwr_table *sim_table(void);
-/* Match path (Host "svc.test", port 80, seeded) into d. */
-int sim_match(const gwr_table *t, gwr_decision *d, const char *path,
-              const char *upgrade);
+/* A context on mem (sim_ctx), a decision and an engine on it, which
+ * becomes s->e. Returns the first failing status; sim_close() frees what
+ * was made either way. */
+int sim_open(sim *s, const gwr_allocator *mem, gwr_ctx **ctx,
+             gwr_decision **d);
+/* Free s->e (NULL when a callback freed it), d and ctx. */
+void sim_close(sim *s, gwr_ctx *ctx, gwr_decision *d);
+
+/* CMocka group setup and teardown: compile and release the tables that
+ * sim_match() and sim_grpc_match() match in (libc contexts). */
+int sim_group_setup(void **state);
+int sim_group_teardown(void **state);
+/* Match path (Host "svc.test", port 80, seeded) into d: HTTPRoutes for
+ * each engine feature (timeouts, retries, mirrors, redirects, upgrades). */
+int sim_match(gwr_decision *d, const char *path, const char *upgrade);
+/* Match a POST to path on grpc.test (te: trailers, seeded) with this
+ * Content-Type (NULL: none) into d: "application/grpc" makes it a gRPC
+ * call. The routes: a GRPCRoute for service pkg.Svc (rules Plain and
+ * Broken, a missing backend, with response edits) and an HTTPRoute for
+ * pkg.Http (Timeout, Retry, Broken, Redirect). */
+int sim_grpc_match(gwr_decision *d, const char *path, const char *ctype);
 
 #endif

@@ -14,72 +14,6 @@
 #include "gwr_private.h"
 #include "helpers.h"
 
-static gwr_table *table;
-static gwr_table *gtable;   /* gRPC calls (grpc_yaml) */
-
-/* A GRPCRoute with response edits (two fields on a generated answer) and
- * one with a missing backend. */
-static const char grpc_yaml[] =
-    "apiVersion: v1\n"
-    "kind: Service\n"
-    "metadata: {name: a, namespace: t}\n"
-    "spec: {ports: [{port: 8080}]}\n"
-    "---\n"
-    "apiVersion: gateway.networking.k8s.io/v1\n"
-    "kind: GRPCRoute\n"
-    "metadata: {name: g, namespace: t}\n"
-    "spec:\n"
-    "  hostnames: [grpc.test]\n"
-    "  rules:\n"
-    "  - matches: [{method: {service: pkg.Svc, method: Plain}}]\n"
-    "    filters:\n"
-    "    - type: ResponseHeaderModifier\n"
-    "      responseHeaderModifier:\n"
-    "        set: [{name: x-gw, value: \"1\"}]\n"
-    "        add: [{name: x-added, value: yes}]\n"
-    "    backendRefs: [{name: a, port: 8080}]\n"
-    "  - matches: [{method: {service: pkg.Svc, method: Broken}}]\n"
-    "    backendRefs: [{name: missing, port: 8080}]\n";
-
-static gwr_table *
-grpc_table(void)
-{
-    gwr_ctx *ctx = NULL;
-    assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
-    gwr_config *cfg = NULL;
-    assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
-    gwr_str text = { grpc_yaml, sizeof(grpc_yaml) - 1 };
-    assert_int_equal(gwr_config_add_text(cfg, GWR_FORMAT_YAML, text,
-                                         (gwr_str)GWR_STR_LIT("grpc")),
-                     GWR_OK);
-    gwr_table *t = NULL;
-    assert_int_equal(gwr_table_compile(&t, cfg, NULL), GWR_OK);
-    gwr_config_free(cfg);
-    gwr_ctx_free(ctx);
-    return t;
-}
-
-/* A gRPC call (POST, Content-Type application/grpc) to path. */
-static int
-grpc_match(gwr_decision *d, const char *path)
-{
-    gwr_header h = { GWR_STR_LIT("content-type"),
-                     GWR_STR_LIT("application/grpc") };
-    gwr_request r = GWR_REQUEST_INIT;
-    r.method.ptr = "POST";
-    r.method.len = 4;
-    r.host.ptr = "grpc.test";
-    r.host.len = 9;
-    r.path.ptr = path;
-    r.path.len = strlen(path);
-    r.headers = &h;
-    r.n_headers = 1;
-    r.port = 80;
-    r.flags = GWR_REQ_SEEDED;
-    r.seed = 7;
-    return gwr_table_match(gtable, &r, d);
-}
-
 enum { N_STEPS = 14 };
 
 /* Successful event results (1 = relayed, 0 = retrying) count as OK. */
@@ -111,14 +45,14 @@ step(sim *s, gwr_decision *d, int i, uint64_t *x)
     int rc;
     switch (i) {
     case 0: /* mirror + forward */
-        rc = sim_match(table, d, "/mirror", NULL);
+        rc = sim_match(d, "/mirror", NULL);
         return rc ? rc : gwr_engine_submit(e, d, &x[0]);
     case 1:
         x[1] = last_id(s, SIM_CONNECT);
-        rc = sim_match(table, d, "/retry", NULL);
+        rc = sim_match(d, "/retry", NULL);
         return rc ? rc : gwr_engine_submit(e, d, &x[2]);
     case 2: /* generated */
-        rc = sim_match(table, d, "/redirect", NULL);
+        rc = sim_match(d, "/redirect", NULL);
         return rc ? rc : gwr_engine_submit(e, d, NULL);
     case 3:
         return gwr_engine_on_connected(e, last_id(s, SIM_CONNECT), 0);
@@ -135,7 +69,7 @@ step(sim *s, gwr_decision *d, int i, uint64_t *x)
         x[3] = last_id(s, SIM_CONNECT);
         return rc;
     case 8:
-        rc = sim_match(table, d, "/timeouts", NULL);
+        rc = sim_match(d, "/timeouts", NULL);
         return rc ? rc : gwr_engine_submit(e, d, NULL);
     case 9:
         return sim_run_until(s, 1400);
@@ -162,27 +96,19 @@ scenario(gwr_ctx *base, void *ud)
     sim *s = malloc(sizeof(*s));
     assert_non_null(s);
     sim_init(s);
-    gwr_ctx *ctx = NULL;
-    gwr_decision *d = NULL;
-    gwr_engine *e = NULL;
+    gwr_ctx *ctx;
+    gwr_decision *d;
     uint64_t x[4] = { 0, 0, 0, 0 };
     /* The sweep's context carries the counting allocator; the engine
      * needs one with the simulated host on the same allocator. */
-    int rc = sim_ctx(s, &ctx, &base->mem);
-    if (rc == GWR_OK)
-        rc = gwr_decision_new(&d, ctx);
-    if (rc == GWR_OK)
-        rc = gwr_engine_new(&e, ctx);
-    s->e = e;
+    int rc = sim_open(s, &base->mem, &ctx, &d);
     for (int i = 0; rc == GWR_OK && i < stop; i++) {
         rc = step(s, d, i, x);
         if (rc != GWR_OK && rc != GWR_E_NOMEM)
             fail_msg("step %d: %s", i, gwr_strerror(rc));
     }
     /* The host tears down here, whatever is in flight. */
-    gwr_engine_free(e);
-    gwr_decision_free(d);
-    gwr_ctx_free(ctx);
+    sim_close(s, ctx, d);
     free(s);
     return rc;
 }
@@ -197,38 +123,54 @@ test_teardown_anywhere(void **state)
     assert_true(total > 0);
 }
 
+/* On an engine whose context counts allocations: match with request,
+ * submit, then run events, which must allocate nothing. */
+static void
+assert_events_allocation_free(int (*request)(gwr_decision *d),
+                              void (*events)(sim *s))
+{
+    test_alloc ta;
+    test_alloc_init(&ta);
+    sim s;
+    sim_init(&s);
+    gwr_ctx *ctx;
+    gwr_decision *d;
+    assert_int_equal(sim_open(&s, &ta.hooks, &ctx, &d), GWR_OK);
+    assert_int_equal(request(d), GWR_OK);
+    assert_int_equal(gwr_engine_submit(s.e, d, NULL), GWR_OK);
+    size_t calls = ta.calls;
+    events(&s);
+    assert_int_equal(ta.calls, calls);
+    sim_close(&s, ctx, d);
+    assert_int_equal(ta.live, 0);
+}
+
+static int
+retry_request(gwr_decision *d)
+{
+    return sim_match(d, "/retry", NULL);
+}
+
+static void
+retry_events(sim *s)
+{
+    gwr_engine *e = s->e;
+    assert_int_equal(gwr_engine_on_connected(e, last_id(s, SIM_CONNECT), 0),
+                     GWR_OK);
+    gwr_header h = { GWR_STR_LIT("server"), GWR_STR_LIT("up") };
+    assert_int_equal(gwr_engine_on_response_head(e, last_id(s, SIM_SEND),
+                                                 503, &h, 1), 0);
+    assert_int_equal(sim_run_until(s, 1100), GWR_OK);
+    assert_int_equal(gwr_engine_on_connected(e, last_id(s, SIM_CONNECT), 0),
+                     GWR_OK);
+}
+
 /* After the buffers reached their size, events allocate nothing. */
 static void
 test_events_allocation_free(void **state)
 {
     (void)state;
-    test_alloc ta;
-    test_alloc_init(&ta);
-    sim s;
-    sim_init(&s);
-    gwr_ctx *ctx = NULL;
-    gwr_decision *d = NULL;
-    gwr_engine *e = NULL;
-    assert_int_equal(sim_ctx(&s, &ctx, &ta.hooks), GWR_OK);
-    assert_int_equal(gwr_decision_new(&d, ctx), GWR_OK);
-    assert_int_equal(gwr_engine_new(&e, ctx), GWR_OK);
-    s.e = e;
-    assert_int_equal(sim_match(table, d, "/retry", NULL), GWR_OK);
-    assert_int_equal(gwr_engine_submit(e, d, NULL), GWR_OK);
-    size_t calls = ta.calls;
-    assert_int_equal(gwr_engine_on_connected(e, last_id(&s, SIM_CONNECT), 0),
-                     GWR_OK);
-    gwr_header h = { GWR_STR_LIT("server"), GWR_STR_LIT("up") };
-    assert_int_equal(gwr_engine_on_response_head(e, last_id(&s, SIM_SEND),
-                                                 503, &h, 1), 0);
-    assert_int_equal(sim_run_until(&s, 1100), GWR_OK);
-    assert_int_equal(gwr_engine_on_connected(e, last_id(&s, SIM_CONNECT), 0),
-                     GWR_OK);
-    assert_int_equal(ta.calls, calls);
-    gwr_engine_free(e);
-    gwr_decision_free(d);
-    gwr_ctx_free(ctx);
-    assert_int_equal(ta.live, 0);
+    assert_events_allocation_free(retry_request, retry_events);
 }
 
 /* gRPC calls answered by the engine (no route, no backend, a connection
@@ -241,19 +183,14 @@ grpc_scenario(gwr_ctx *base, void *ud)
     sim *s = malloc(sizeof(*s));
     assert_non_null(s);
     sim_init(s);
-    gwr_ctx *ctx = NULL;
-    gwr_decision *d = NULL;
-    gwr_engine *e = NULL;
-    int rc = sim_ctx(s, &ctx, &base->mem);
-    if (rc == GWR_OK)
-        rc = gwr_decision_new(&d, ctx);
-    if (rc == GWR_OK)
-        rc = gwr_engine_new(&e, ctx);
-    s->e = e;
+    gwr_ctx *ctx;
+    gwr_decision *d;
+    int rc = sim_open(s, &base->mem, &ctx, &d);
+    gwr_engine *e = s->e;
     static const char *const paths[] = { "/pkg.Nope/Call", "/pkg.Svc/Broken",
                                          "/pkg.Svc/Plain" };
     for (size_t i = 0; rc == GWR_OK && i < 3; i++) {
-        rc = grpc_match(d, paths[i]);
+        rc = sim_grpc_match(d, paths[i], "application/grpc");
         if (rc != GWR_OK)
             break;
         size_t before = sim_count(s, SIM_RESPOND);
@@ -271,9 +208,7 @@ grpc_scenario(gwr_ctx *base, void *ud)
                              || strstr(r->headers, "grpc-status: 1") == NULL))
             fail_msg("path %zu: no gRPC answer", i);
     }
-    gwr_engine_free(e);
-    gwr_decision_free(d);
-    gwr_ctx_free(ctx);
+    sim_close(s, ctx, d);
     free(s);
     return rc;
 }
@@ -285,6 +220,23 @@ test_grpc_answers_sweep(void **state)
     assert_true(test_alloc_sweep(grpc_scenario, NULL) > 0);
 }
 
+static int
+grpc_plain_request(gwr_decision *d)
+{
+    return sim_grpc_match(d, "/pkg.Svc/Plain", "application/grpc");
+}
+
+static void
+connect_error_events(sim *s)
+{
+    assert_int_equal(gwr_engine_on_connected(s->e, last_id(s, SIM_CONNECT),
+                                             -111), GWR_OK);
+    const sim_rec *r = sim_last(s, SIM_RESPOND);
+    assert_non_null(r);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(r->n_headers, 5);
+}
+
 /* The gRPC form of a generated answer (three fields plus the rule's two
  * edits) fits the scratch reserved at submit: answering allocates
  * nothing. */
@@ -292,49 +244,7 @@ static void
 test_grpc_answer_allocation_free(void **state)
 {
     (void)state;
-    test_alloc ta;
-    test_alloc_init(&ta);
-    sim s;
-    sim_init(&s);
-    gwr_ctx *ctx = NULL;
-    gwr_decision *d = NULL;
-    gwr_engine *e = NULL;
-    assert_int_equal(sim_ctx(&s, &ctx, &ta.hooks), GWR_OK);
-    assert_int_equal(gwr_decision_new(&d, ctx), GWR_OK);
-    assert_int_equal(gwr_engine_new(&e, ctx), GWR_OK);
-    s.e = e;
-    assert_int_equal(grpc_match(d, "/pkg.Svc/Plain"), GWR_OK);
-    assert_int_equal(gwr_engine_submit(e, d, NULL), GWR_OK);
-    size_t calls = ta.calls;
-    assert_int_equal(gwr_engine_on_connected(e, last_id(&s, SIM_CONNECT),
-                                             -111), GWR_OK);
-    const sim_rec *r = sim_last(&s, SIM_RESPOND);
-    assert_non_null(r);
-    assert_int_equal(r->status, 200);
-    assert_int_equal(r->n_headers, 5);
-    assert_int_equal(ta.calls, calls);
-    gwr_engine_free(e);
-    gwr_decision_free(d);
-    gwr_ctx_free(ctx);
-    assert_int_equal(ta.live, 0);
-}
-
-static int
-group_setup(void **state)
-{
-    (void)state;
-    table = sim_table();
-    gtable = grpc_table();
-    return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    gwr_table_unref(table);
-    gwr_table_unref(gtable);
-    return 0;
+    assert_events_allocation_free(grpc_plain_request, connect_error_events);
 }
 
 int
@@ -346,5 +256,5 @@ main(void)
         cmocka_unit_test(test_grpc_answers_sweep),
         cmocka_unit_test(test_grpc_answer_allocation_free),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, sim_group_setup, sim_group_teardown);
 }

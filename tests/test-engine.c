@@ -10,9 +10,6 @@
 #include "engine-sim.h"
 #include "helpers.h"
 
-static gwr_table *table;
-static gwr_table *gtable;   /* gRPC calls: grpc_config_yaml below */
-
 typedef struct fx {
     sim s;
     gwr_ctx *ctx;
@@ -20,112 +17,13 @@ typedef struct fx {
     gwr_engine *e;
 } fx;
 
-/* Routes for gRPC calls on host grpc.test (implicit listener): a
- * GRPCRoute for service pkg.Svc with response header edits, and an
- * HTTPRoute that takes the gRPC calls of service pkg.Http (timeouts,
- * retries, a redirect and a missing backend, which GRPCRoute v1.2 has
- * no fields for or cannot express). */
-static const char grpc_config_yaml[] =
-    "apiVersion: v1\n"
-    "kind: Service\n"
-    "metadata: {name: a, namespace: t}\n"
-    "spec: {ports: [{port: 8080}]}\n"
-    "---\n"
-    "apiVersion: gateway.networking.k8s.io/v1\n"
-    "kind: GRPCRoute\n"
-    "metadata: {name: g, namespace: t}\n"
-    "spec:\n"
-    "  hostnames: [grpc.test]\n"
-    "  rules:\n"
-    "  - matches: [{method: {service: pkg.Svc, method: Plain}}]\n"
-    "    filters:\n"
-    "    - type: ResponseHeaderModifier\n"
-    "      responseHeaderModifier:\n"
-    "        set: [{name: x-gw, value: \"1\"}]\n"
-    "        add: [{name: x-added, value: yes}]\n"
-    "        remove: [server]\n"
-    "    backendRefs: [{name: a, port: 8080}]\n"
-    "  - matches: [{method: {service: pkg.Svc, method: Broken}}]\n"
-    "    filters:\n"
-    "    - type: ResponseHeaderModifier\n"
-    "      responseHeaderModifier:\n"
-    "        set: [{name: grpc-message, value: backend down}]\n"
-    "        add: [{name: x-added, value: yes}]\n"
-    "        remove: [grpc-status, content-type]\n"
-    "    backendRefs: [{name: missing, port: 8080}]\n"
-    "---\n"
-    "apiVersion: gateway.networking.k8s.io/v1\n"
-    "kind: HTTPRoute\n"
-    "metadata: {name: h, namespace: t}\n"
-    "spec:\n"
-    "  hostnames: [grpc.test]\n"
-    "  rules:\n"
-    "  - matches: [{path: {type: Exact, value: /pkg.Http/Timeout}}]\n"
-    "    backendRefs: [{name: a, port: 8080}]\n"
-    "    timeouts: {request: 1000ms, backendRequest: 300ms}\n"
-    "  - matches: [{path: {type: Exact, value: /pkg.Http/Retry}}]\n"
-    "    backendRefs: [{name: a, port: 8080}]\n"
-    "    retry: {codes: [503], attempts: 2, backoff: 100ms}\n"
-    "  - matches: [{path: {type: Exact, value: /pkg.Http/Broken}}]\n"
-    "    filters:\n"
-    "    - type: ResponseHeaderModifier\n"
-    "      responseHeaderModifier: {set: [{name: x-gw, value: \"1\"}]}\n"
-    "    backendRefs: [{name: missing, port: 8080}]\n"
-    "  - matches: [{path: {type: Exact, value: /pkg.Http/Redirect}}]\n"
-    "    filters:\n"
-    "    - type: RequestRedirect\n"
-    "      requestRedirect: {hostname: other.test, statusCode: 302}\n";
-
-static gwr_table *
-grpc_table(void)
-{
-    gwr_ctx *ctx = NULL;
-    assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
-    gwr_config *cfg = NULL;
-    assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
-    gwr_str text = { grpc_config_yaml, sizeof(grpc_config_yaml) - 1 };
-    gwr_str src = GWR_STR_LIT("engine-grpc");
-    int rc = gwr_config_add_text(cfg, GWR_FORMAT_YAML, text, src);
-    for (size_t i = 0; rc != GWR_OK && i < gwr_config_diag_count(cfg); i++) {
-        char buf[512];
-        gwr_diag_format(gwr_config_diag(cfg, i), buf, sizeof(buf));
-        print_message("diag: %s\n", buf);
-    }
-    assert_int_equal(rc, GWR_OK);
-    gwr_table *t = NULL;
-    assert_int_equal(gwr_table_compile(&t, cfg, NULL), GWR_OK);
-    gwr_config_free(cfg);
-    gwr_ctx_free(ctx);
-    return t;
-}
-
-static int
-group_setup(void **state)
-{
-    (void)state;
-    table = sim_table();
-    gtable = grpc_table();
-    return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-    (void)state;
-    gwr_table_unref(table);
-    gwr_table_unref(gtable);
-    return 0;
-}
-
 static int
 setup(void **state)
 {
     fx *f = test_calloc(1, sizeof(*f));
     sim_init(&f->s);
-    assert_int_equal(sim_ctx(&f->s, &f->ctx, NULL), GWR_OK);
-    assert_int_equal(gwr_decision_new(&f->d, f->ctx), GWR_OK);
-    assert_int_equal(gwr_engine_new(&f->e, f->ctx), GWR_OK);
-    f->s.e = f->e;
+    assert_int_equal(sim_open(&f->s, NULL, &f->ctx, &f->d), GWR_OK);
+    f->e = f->s.e;
     *state = f;
     return 0;
 }
@@ -134,9 +32,7 @@ static int
 teardown(void **state)
 {
     fx *f = *state;
-    gwr_engine_free(f->s.e);
-    gwr_decision_free(f->d);
-    gwr_ctx_free(f->ctx);
+    sim_close(&f->s, f->ctx, f->d);
     test_free(f);
     return 0;
 }
@@ -144,7 +40,7 @@ teardown(void **state)
 static uint64_t
 submit(fx *f, const char *path, int want)
 {
-    assert_int_equal(sim_match(table, f->d, path, NULL), GWR_OK);
+    assert_int_equal(sim_match(f->d, path, NULL), GWR_OK);
     uint64_t id = 0;
     assert_int_equal(gwr_engine_submit(f->e, f->d, &id), want);
     return id;
@@ -215,24 +111,7 @@ test_generated(void **state)
 static void
 grpc_match(fx *f, const char *path, const char *ctype)
 {
-    gwr_header hs[] = {
-        { GWR_STR_LIT("te"), GWR_STR_LIT("trailers") },
-        { GWR_STR_LIT("content-type"),
-          { ctype, ctype != NULL ? strlen(ctype) : 0 } },
-    };
-    gwr_request r = GWR_REQUEST_INIT;
-    r.method.ptr = "POST";
-    r.method.len = 4;
-    r.host.ptr = "grpc.test";
-    r.host.len = 9;
-    r.path.ptr = path;
-    r.path.len = strlen(path);
-    r.headers = hs;
-    r.n_headers = ctype != NULL ? 2 : 1;
-    r.port = 80;
-    r.flags = GWR_REQ_SEEDED;
-    r.seed = 42;
-    assert_int_equal(gwr_table_match(gtable, &r, f->d), GWR_OK);
+    assert_int_equal(sim_grpc_match(f->d, path, ctype), GWR_OK);
     assert_int_equal(gwr_decision_grpc(f->d),
                      ctype != NULL && strcmp(ctype, "application/grpc") == 0);
 }
@@ -597,18 +476,15 @@ test_defaults_polling_host(void **state)
     /* No set_timer (the host polls), no send_mirror (mirrors dropped),
      * no cancel. */
     s.omit = (1 << SIM_TIMER) | (1 << SIM_MIRROR) | (1 << SIM_CANCEL);
-    gwr_ctx *ctx = NULL;
-    gwr_decision *d = NULL;
-    gwr_engine *e = NULL;
-    assert_int_equal(sim_ctx(&s, &ctx, NULL), GWR_OK);
-    assert_int_equal(gwr_decision_new(&d, ctx), GWR_OK);
-    assert_int_equal(gwr_engine_new(&e, ctx), GWR_OK);
-    s.e = e;
-    assert_int_equal(sim_match(table, d, "/mirror", NULL), GWR_OK);
+    gwr_ctx *ctx;
+    gwr_decision *d;
+    assert_int_equal(sim_open(&s, NULL, &ctx, &d), GWR_OK);
+    gwr_engine *e = s.e;
+    assert_int_equal(sim_match(d, "/mirror", NULL), GWR_OK);
     uint64_t id = 0;
     assert_int_equal(gwr_engine_submit(e, d, &id), GWR_OK);
     assert_int_equal(sim_count(&s, SIM_MIRROR), 0);
-    assert_int_equal(sim_match(table, d, "/timeouts", NULL), GWR_OK);
+    assert_int_equal(sim_match(d, "/timeouts", NULL), GWR_OK);
     assert_int_equal(gwr_engine_submit(e, d, &id), GWR_OK);
     assert_int_equal(sim_count(&s, SIM_TIMER), 0);
     assert_int_equal(gwr_engine_next_deadline(e), 1300);
@@ -617,9 +493,7 @@ test_defaults_polling_host(void **state)
     assert_int_equal(sim_last(&s, SIM_RESPOND)->status, 504);
     assert_int_equal(sim_count(&s, SIM_CANCEL), 0);
     assert_int_equal(gwr_engine_exchange_count(e), 1);
-    gwr_engine_free(e);
-    gwr_decision_free(d);
-    gwr_ctx_free(ctx);
+    sim_close(&s, ctx, d);
 }
 
 /* ---- timeouts ------------------------------------------------------------ */
@@ -988,10 +862,10 @@ test_websocket_upgrade(void **state)
 
     /* An Upgrade: websocket request to a plain HTTP port is spoken as ws
      * (GEP-1911: no appProtocol must not disable WebSocket). */
-    assert_int_equal(sim_match(table, f->d, "/upgrade", "websocket"), GWR_OK);
+    assert_int_equal(sim_match(f->d, "/upgrade", "websocket"), GWR_OK);
     assert_int_equal(gwr_engine_submit(f->e, f->d, &id), GWR_OK);
     assert_int_equal(sim_last(&f->s, SIM_CONNECT)->proto, GWR_BACKEND_WS);
-    assert_int_equal(sim_match(table, f->d, "/upgrade", "h2c"), GWR_OK);
+    assert_int_equal(sim_match(f->d, "/upgrade", "h2c"), GWR_OK);
     assert_int_equal(gwr_engine_submit(f->e, f->d, &id), GWR_OK);
     assert_int_equal(sim_last(&f->s, SIM_CONNECT)->proto, GWR_BACKEND_HTTP);
 }
@@ -1092,10 +966,10 @@ test_missing_members(void **state)
     assert_int_equal(gwr_decision_new(&d, ctx), GWR_OK);
     assert_int_equal(gwr_engine_new(&e, ctx), GWR_OK);
     uint64_t id = 9;
-    assert_int_equal(sim_match(table, d, "/plain", NULL), GWR_OK);
+    assert_int_equal(sim_match(d, "/plain", NULL), GWR_OK);
     assert_int_equal(gwr_engine_submit(e, d, &id), GWR_E_INVAL);
     assert_int_equal(id, 0);
-    assert_int_equal(sim_match(table, d, "/redirect", NULL), GWR_OK);
+    assert_int_equal(sim_match(d, "/redirect", NULL), GWR_OK);
     assert_int_equal(gwr_engine_submit(e, d, &id), GWR_OK);
     assert_int_equal(sim_count(&s, SIM_RESPOND), 1);
     gwr_engine_free(e);
@@ -1107,7 +981,7 @@ test_missing_members(void **state)
     assert_int_equal(sim_ctx(&s, &ctx, NULL), GWR_OK);
     assert_int_equal(gwr_decision_new(&d, ctx), GWR_OK);
     assert_int_equal(gwr_engine_new(&e, ctx), GWR_OK);
-    assert_int_equal(sim_match(table, d, "/redirect", NULL), GWR_OK);
+    assert_int_equal(sim_match(d, "/redirect", NULL), GWR_OK);
     assert_int_equal(gwr_engine_submit(e, d, &id), GWR_E_INVAL);
     assert_int_equal(id, 0);
     gwr_engine_free(e);
@@ -1213,5 +1087,5 @@ main(void)
         cmocka_unit_test_setup_teardown(test_free_inside_callback, setup,
                                         teardown),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, sim_group_setup, sim_group_teardown);
 }

@@ -50,6 +50,8 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "h2-test-util.h"
+
 #define MAX_STREAMS 256
 #define MAX_FIELDS 64
 
@@ -242,7 +244,7 @@ count_replies(const call *c)
     int k = 0;
     while (c->body.len - off >= 5) {
         const uint8_t *p = (const uint8_t *)c->body.p + off;
-        size_t n = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+        size_t n = h2t_grpc_length(p);
         if (c->body.len - off - 5 < n)
             break;
         off += 5 + n;
@@ -294,9 +296,9 @@ resume_all(nghttp2_session *s)
 static void
 add_message(const char *p, size_t n)
 {
-    uint8_t h[5] = { 0, (uint8_t)(n >> 24), (uint8_t)(n >> 16),
-                     (uint8_t)(n >> 8), (uint8_t)n };
-    buf_add(&request, h, 5);
+    uint8_t h[H2T_GRPC_PREFIX];
+    h2t_grpc_prefix(h, n);
+    buf_add(&request, h, H2T_GRPC_PREFIX);
     buf_add(&request, p, n);
     if (nmsgs < MAX_FIELDS)
         msg_end[nmsgs++] = request.len;
@@ -341,7 +343,7 @@ print_call(call *c, int grpc)
             framing_ok = 0;
             break;
         }
-        size_t n = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+        size_t n = h2t_grpc_length(p);
         if (c->body.len - off - 5 < n) {
             framing_ok = 0;
             break;
@@ -500,18 +502,16 @@ main(int argc, char **argv)
 
     nghttp2_nv nva[6 + MAX_FIELDS];
     size_t k = 0;
-#define NV(n, v) (nghttp2_nv){ (uint8_t *)(n), (uint8_t *)(v), strlen(n), \
-                               strlen(v), NGHTTP2_NV_FLAG_NONE }
-    nva[k++] = NV(":method", get ? "GET" : "POST");
-    nva[k++] = NV(":scheme", "http");
-    nva[k++] = NV(":authority", (char *)authority);
-    nva[k++] = NV(":path", (char *)path);
+    nva[k++] = h2t_nv(":method", get ? "GET" : "POST");
+    nva[k++] = h2t_nv(":scheme", "http");
+    nva[k++] = h2t_nv(":authority", authority);
+    nva[k++] = h2t_nv(":path", path);
     if (grpc) {
-        nva[k++] = NV("content-type", "application/grpc");
-        nva[k++] = NV("te", "trailers");
+        nva[k++] = h2t_nv("content-type", "application/grpc");
+        nva[k++] = h2t_nv("te", "trailers");
     }
     for (int e = 0; e < nextra; e++)
-        nva[k++] = NV(extra[e][0], extra[e][1]);
+        nva[k++] = h2t_nv(extra[e][0], extra[e][1]);
     nghttp2_data_provider prd;
     prd.source.ptr = NULL;
     prd.read_callback = read_cb;
