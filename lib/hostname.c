@@ -301,6 +301,23 @@ gwr_hostname__normalize_request_view(gwr_str host, char *buf, size_t buflen,
     if (n > 0 && host.ptr != NULL) {
         unsigned prev = 2;        /* as if a '.' preceded the first byte */
         size_t i = 0;
+#ifdef GWR_SIMD16
+        /* 16 bytes per step, the last ones as the host's last 16 bytes
+         * with those already checked masked off. */
+        while (i < n && n >= 16) {
+            size_t base = n - i >= 16 ? i : n - 16;
+            unsigned lo = (unsigned)(i - base);
+            unsigned valid = (0xffffu << lo) & 0xffffu;
+            unsigned name, dot;
+            gwr_simd__host16(host.ptr + base, &name, &dot);
+            dot &= valid;
+            if (((name | dot) & valid) != valid ||
+                (dot & ((dot << 1) | (prev == 2 ? 1u << lo : 0))))
+                goto full;        /* another byte, or an empty label */
+            prev = (dot >> 15) & 1 ? 2 : 1;
+            i = base + 16;
+        }
+#endif
         /* Whole words; the last few bytes one table lookup each. */
         for (; n - i >= 8; i += 8) {
             uint64_t w = gwr_swar__load(host.ptr + i);
@@ -328,6 +345,9 @@ gwr_hostname__normalize_request_view(gwr_str host, char *buf, size_t buflen,
             }
         }
     }
+#ifdef GWR_SIMD16
+full:
+#endif
     return gwr_hostname__normalize_request(host, buf, buflen, out, NULL);
 }
 

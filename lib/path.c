@@ -353,6 +353,36 @@ nscan_word(nscan *s, uint64_t w, size_t i, size_t nb, int merge, int dots)
     return 1;
 }
 
+#ifdef GWR_SIMD16
+/* nscan_word() for 16 bytes at base as bit masks (bit k = byte base + k),
+ * only the bits of valid (a run ending at bit 15) taken: 1 advanced over
+ * them, -1 not normal, 0 they need the byte scan. */
+static int
+nscan_chunk(nscan *s, size_t base, unsigned valid, unsigned plain,
+            unsigned slashes, int merge, int dots)
+{
+    if ((plain & valid) != valid)
+        return 0;
+    slashes &= valid;
+    if (slashes == 0) {
+        s->only_dots = 0;
+        return 1;
+    }
+    size_t first = base + gwr_simd__first_bit(slashes);
+    if (merge && (first == s->seg || (slashes & (slashes >> 1))))
+        return -1;                /* "//" */
+    /* As in nscan_word(): the segment the first slash closes can be all
+     * dots only when it began before these bytes. */
+    if (dots && first == base + gwr_simd__first_bit(valid) && s->only_dots &&
+        (first - s->seg == 1 || first - s->seg == 2))
+        return -1;
+    unsigned last = gwr_simd__last_bit(slashes);
+    s->seg = base + last + 1;
+    s->only_dots = last == 15;
+    return 1;
+}
+#endif
+
 /* The normal-path scan of in, stopping at the first '?' or '#': the
  * length of the path part, or SIZE_MAX when that part is not normal. */
 static size_t
@@ -366,6 +396,29 @@ normal_prefix(gwr_str in, uint32_t flags)
     int dots = (flags & GWR_PATH__REMOVE_DOT_SEGMENTS) != 0;
     nscan s = { 1, 1 };
     size_t i = 1;
+#ifdef GWR_SIMD16
+    /* 16 bytes per step; the last ones as the path's last 16 bytes with
+     * the bytes already scanned masked off (never a read past the end). */
+    while (i < n && n >= 17) {
+        size_t base = n - i >= 16 ? i : n - 16;
+        unsigned valid = (0xffffu << (i - base)) & 0xffffu;
+        unsigned plain, slashes;
+        gwr_simd__path16(p + base, &plain, &slashes);
+        int r = nscan_chunk(&s, base, valid, plain, slashes, merge, dots);
+        if (r < 0)
+            return SIZE_MAX;
+        if (r == 0) {
+            for (; i < base + 16; i++) {
+                r = nscan_byte(&s, p, i, merge, dots);
+                if (r < 0)
+                    return SIZE_MAX;
+                if (r > 0)
+                    goto out;
+            }
+        }
+        i = base + 16;
+    }
+#endif
     while (i < n) {
         /* Whole words; the last few bytes (fewer than eight) one by one,
          * which measured cheaper than a masked word. */

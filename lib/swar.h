@@ -155,6 +155,67 @@ gwr_swar__prefetch(const void *p)
 #endif
 }
 
+/* ---- 16 bytes at a time (SSE2: every x86-64) ------------------------------ */
+
+/* GWR_NO_SIMD (tests) keeps the portable word-at-a-time code only. */
+#if defined(__SSE2__) && !defined(GWR_NO_SIMD)
+#include <emmintrin.h>
+#define GWR_SIMD16 1
+
+static inline __m128i
+gwr_simd__in(__m128i x, char lo, char hi)
+{
+    /* Signed compares: bytes >= 0x80 are negative, so never in an ASCII
+     * range. */
+    return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)(lo - 1))),
+                         _mm_cmplt_epi8(x, _mm_set1_epi8((char)(hi + 1))));
+}
+
+/* The 16 bytes at p: bit k of *plain is set when byte k is a letter, a
+ * digit, '-', '_', '~' or '/' (the normal-path scan's fast alphabet),
+ * bit k of *slash when it is '/'. */
+static inline void
+gwr_simd__path16(const char *p, unsigned *plain, unsigned *slash)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* x | 0x20 is a lowercase letter exactly for the letters. */
+    __m128i alpha = gwr_simd__in(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+    __m128i more = _mm_or_si128(
+        gwr_simd__in(x, '/', '9'),
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+                     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('_')),
+                                  _mm_cmpeq_epi8(x, _mm_set1_epi8('~')))));
+    *plain = (unsigned)_mm_movemask_epi8(_mm_or_si128(alpha, more));
+    *slash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+}
+
+/* The 16 bytes at p: bit k of *name is set when byte k is a lowercase
+ * letter, a digit, '-' or '_', bit k of *dot when it is '.'. */
+static inline void
+gwr_simd__host16(const char *p, unsigned *name, unsigned *dot)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(gwr_simd__in(x, 'a', 'z'), gwr_simd__in(x, '0', '9')),
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+                     _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))));
+    *name = (unsigned)_mm_movemask_epi8(m);
+    *dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+}
+
+static inline unsigned
+gwr_simd__first_bit(unsigned m)
+{
+    return (unsigned)__builtin_ctz(m);
+}
+
+static inline unsigned
+gwr_simd__last_bit(unsigned m)
+{
+    return 31u - (unsigned)__builtin_clz(m);
+}
+#endif /* __SSE2__ && !GWR_NO_SIMD */
+
 /* ---- key hash ------------------------------------------------------------ */
 
 /*
