@@ -319,47 +319,14 @@ nscan_byte(nscan *s, const char *p, size_t i, int merge, int dots)
     return 0;
 }
 
-/* Eight path bytes that are letters, digits, '-', '_', '~' or '/' (the
- * common case) in one step (lib/swar.h): 1 when w is such a word and the
- * state was advanced over it, -1 not normal, 0 the word needs the byte
- * scan (a dot, an escape, '?', anything else). */
+/* Advance the scan over bytes given as bit masks (bit k = byte base + k,
+ * only the bits of valid taken, a run ending at bit width - 1): plain =
+ * letters, digits, '-', '_', '~', '/'; slashes = '/'. 1 when every valid
+ * byte is plain and the state was advanced, -1 not normal, 0 they need
+ * the byte scan (a dot, an escape, '?', anything else). */
 static int
-nscan_word(nscan *s, uint64_t w, size_t i, size_t nb, int merge, int dots)
-{
-    if (w & GWR_SWAR_HIGHS)
-        return 0;
-    uint64_t valid = gwr_swar__first(nb);
-    uint64_t plain = gwr_swar__range(w, 'a', 'z') | gwr_swar__range(w, 'A', 'Z') |
-                     gwr_swar__range(w, '/', '9') | gwr_swar__eq(w, '-') |
-                     gwr_swar__eq(w, '_') | gwr_swar__eq(w, '~');
-    uint64_t slashes = gwr_swar__eq(w, '/') & valid;
-    if ((plain & valid) != valid)
-        return 0;
-    if (slashes == 0) {
-        s->only_dots = 0;
-        return 1;
-    }
-    size_t first = i + gwr_swar__first_byte(slashes);
-    if (merge && (first == s->seg || (slashes & (slashes >> 8))))
-        return -1;                /* "//" */
-    /* The segment the first slash closes is all dots only when it began
-     * before this word (no other byte of the word precedes the slash). */
-    if (dots && first == i && s->only_dots &&
-        (i - s->seg == 1 || i - s->seg == 2))
-        return -1;
-    unsigned last = gwr_swar__last_byte(slashes);
-    s->seg = i + last + 1;
-    s->only_dots = last == nb - 1;
-    return 1;
-}
-
-#ifdef GWR_SIMD16
-/* nscan_word() for 16 bytes at base as bit masks (bit k = byte base + k),
- * only the bits of valid (a run ending at bit 15) taken: 1 advanced over
- * them, -1 not normal, 0 they need the byte scan. */
-static int
-nscan_chunk(nscan *s, size_t base, unsigned valid, unsigned plain,
-            unsigned slashes, int merge, int dots)
+nscan_bits(nscan *s, size_t base, unsigned valid, unsigned width,
+           unsigned plain, unsigned slashes, int merge, int dots)
 {
     if ((plain & valid) != valid)
         return 0;
@@ -368,20 +335,32 @@ nscan_chunk(nscan *s, size_t base, unsigned valid, unsigned plain,
         s->only_dots = 0;
         return 1;
     }
-    size_t first = base + gwr_simd__first_bit(slashes);
+    size_t first = base + gwr_swar__low_bit(slashes);
     if (merge && (first == s->seg || (slashes & (slashes >> 1))))
         return -1;                /* "//" */
-    /* As in nscan_word(): the segment the first slash closes can be all
-     * dots only when it began before these bytes. */
-    if (dots && first == base + gwr_simd__first_bit(valid) && s->only_dots &&
+    /* The segment the first slash closes is all dots only when it began
+     * before these bytes (no other byte of them precedes the slash). */
+    if (dots && first == base + gwr_swar__low_bit(valid) && s->only_dots &&
         (first - s->seg == 1 || first - s->seg == 2))
         return -1;
-    unsigned last = gwr_simd__last_bit(slashes);
+    unsigned last = gwr_swar__high_bit(slashes);
     s->seg = base + last + 1;
-    s->only_dots = last == 15;
+    s->only_dots = last == width - 1;
     return 1;
 }
-#endif
+
+/* Eight path bytes at i in one step (lib/swar.h); as nscan_bits(). */
+static int
+nscan_word(nscan *s, uint64_t w, size_t i, int merge, int dots)
+{
+    if (w & GWR_SWAR_HIGHS)
+        return 0;
+    uint64_t plain = gwr_swar__range(w, 'a', 'z') | gwr_swar__range(w, 'A', 'Z') |
+                     gwr_swar__range(w, '/', '9') | gwr_swar__eq(w, '-') |
+                     gwr_swar__eq(w, '_') | gwr_swar__eq(w, '~');
+    return nscan_bits(s, i, 0xffu, 8, gwr_swar__bits(plain),
+                      gwr_swar__bits(gwr_swar__eq(w, '/')), merge, dots);
+}
 
 /* The normal-path scan of in, stopping at the first '?' or '#': the
  * length of the path part, or SIZE_MAX when that part is not normal. */
@@ -404,7 +383,7 @@ normal_prefix(gwr_str in, uint32_t flags)
         unsigned valid = (0xffffu << (i - base)) & 0xffffu;
         unsigned plain, slashes;
         gwr_simd__path16(p + base, &plain, &slashes);
-        int r = nscan_chunk(&s, base, valid, plain, slashes, merge, dots);
+        int r = nscan_bits(&s, base, valid, 16, plain, slashes, merge, dots);
         if (r < 0)
             return SIZE_MAX;
         if (r == 0) {
@@ -423,7 +402,7 @@ normal_prefix(gwr_str in, uint32_t flags)
         /* Whole words; the last few bytes (fewer than eight) one by one,
          * which measured cheaper than a masked word. */
         if (n - i >= 8) {
-            int r = nscan_word(&s, gwr_swar__load(p + i), i, 8, merge, dots);
+            int r = nscan_word(&s, gwr_swar__load(p + i), i, merge, dots);
             if (r < 0)
                 return SIZE_MAX;
             if (r > 0) {

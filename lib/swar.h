@@ -155,6 +155,41 @@ gwr_swar__prefetch(const void *p)
 #endif
 }
 
+/* A byte mask (high bit of each byte) as 8 bits, bit k = byte k. */
+static inline unsigned
+gwr_swar__bits(uint64_t mask)
+{
+    return (unsigned)((((mask >> 7) & GWR_SWAR_ONES) *
+                       UINT64_C(0x0102040810204080)) >> 56);
+}
+
+/* Index of the lowest / highest set bit of a non-zero mask. */
+static inline unsigned
+gwr_swar__low_bit(unsigned m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctz(m);
+#else
+    unsigned k = 0;
+    while (!(m & 1u))
+        m >>= 1, k++;
+    return k;
+#endif
+}
+
+static inline unsigned
+gwr_swar__high_bit(unsigned m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return 31u - (unsigned)__builtin_clz(m);
+#else
+    unsigned k = 0;
+    while (m >>= 1)
+        k++;
+    return k;
+#endif
+}
+
 /* ---- 16 bytes at a time (SSE2: every x86-64) ------------------------------ */
 
 /* GWR_NO_SIMD (tests) keeps the portable word-at-a-time code only. */
@@ -201,18 +236,6 @@ gwr_simd__host16(const char *p, unsigned *name, unsigned *dot)
                      _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))));
     *name = (unsigned)_mm_movemask_epi8(m);
     *dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
-}
-
-static inline unsigned
-gwr_simd__first_bit(unsigned m)
-{
-    return (unsigned)__builtin_ctz(m);
-}
-
-static inline unsigned
-gwr_simd__last_bit(unsigned m)
-{
-    return 31u - (unsigned)__builtin_clz(m);
 }
 #endif /* __SSE2__ && !GWR_NO_SIMD */
 
