@@ -115,32 +115,45 @@ gwr_swar__keep(uint64_t w, size_t n)
     return w & ((UINT64_C(1) << (8 * n)) - 1);
 }
 
-/* Index of the first / last byte whose high bit is set in a non-zero
- * mask. */
+/* Index of the lowest / highest set bit of a non-zero mask. */
 static inline unsigned
-gwr_swar__first_byte(uint64_t mask)
+gwr_swar__low_bit(uint64_t m)
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return (unsigned)__builtin_ctzll(mask) / 8;
+    return (unsigned)__builtin_ctzll(m);
 #else
     unsigned k = 0;
-    while (!(mask & 0x80))
-        mask >>= 8, k++;
+    while (!(m & 1u))
+        m >>= 1, k++;
     return k;
 #endif
 }
 
 static inline unsigned
-gwr_swar__last_byte(uint64_t mask)
+gwr_swar__high_bit(uint64_t m)
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return (unsigned)(63 - __builtin_clzll(mask)) / 8;
+    return 63u - (unsigned)__builtin_clzll(m);
 #else
-    unsigned k = 7;
-    while (!(mask & (UINT64_C(0x80) << 56)))
-        mask <<= 8, k--;
+    unsigned k = 0;
+    while (m >>= 1)
+        k++;
     return k;
 #endif
+}
+
+/* Index of the first / last byte whose high bit is set in a non-zero
+ * byte mask. */
+static inline unsigned
+gwr_swar__first_byte(uint64_t mask)
+{
+    return gwr_swar__low_bit(mask) / 8;
+}
+
+static inline unsigned
+gwr_swar__last_byte(uint64_t mask)
+{
+    return gwr_swar__high_bit(mask) / 8;
 }
 
 /* Ask for the cache line at p ahead of its use (a hint; no-op where the
@@ -161,33 +174,6 @@ gwr_swar__bits(uint64_t mask)
 {
     return (unsigned)((((mask >> 7) & GWR_SWAR_ONES) *
                        UINT64_C(0x0102040810204080)) >> 56);
-}
-
-/* Index of the lowest / highest set bit of a non-zero mask. */
-static inline unsigned
-gwr_swar__low_bit(unsigned m)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return (unsigned)__builtin_ctz(m);
-#else
-    unsigned k = 0;
-    while (!(m & 1u))
-        m >>= 1, k++;
-    return k;
-#endif
-}
-
-static inline unsigned
-gwr_swar__high_bit(unsigned m)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return 31u - (unsigned)__builtin_clz(m);
-#else
-    unsigned k = 0;
-    while (m >>= 1)
-        k++;
-    return k;
-#endif
 }
 
 /* ---- 16 bytes at a time (SSE2: every x86-64) ------------------------------ */
