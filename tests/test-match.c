@@ -402,6 +402,16 @@ test_match_decision_content(void **state)
     fx_free(&f);
 }
 
+static int
+two_fields(size_t index, gwr_header *out, void *ud)
+{
+    const gwr_header *hs = ud;
+    if (index >= 2)
+        return 0;
+    *out = hs[index];
+    return 1;
+}
+
 /* GWR_REQ_NO_COPY: the decision views the caller's request (same
  * pointers) where nothing changed it, and still owns what filters built. */
 static void
@@ -464,6 +474,19 @@ test_match_no_copy_views(void **state)
     r.path = S(target3);
     assert_int_equal(gwr_table_match(f.t, &r, f.d), GWR_OK);
     assert_true(eq(gwr_decision_upstream_path(f.d), "/keep/b?k"));
+
+    /* Fields from a header_fn: the decision lists them and views their
+     * bytes, which the caller keeps. */
+    r.path = S(target);
+    r.headers = NULL;
+    r.n_headers = 0;
+    r.header_fn = two_fields;
+    r.header_ud = hs;
+    assert_int_equal(gwr_table_match(f.t, &r, f.d), GWR_OK);
+    assert_int_equal(gwr_decision_upstream_header_count(f.d), 2);
+    assert_ptr_equal(gwr_decision_upstream_header(f.d, 0)->name.ptr, hs[0].name.ptr);
+    assert_ptr_equal(gwr_decision_upstream_header(f.d, 1)->value.ptr, hs[1].value.ptr);
+    assert_null(gwr_decision_upstream_header(f.d, 2));
     fx_free(&f);
 }
 
