@@ -144,17 +144,18 @@ typedef struct tbl_retry {
 } tbl_retry;
 
 typedef struct tbl_rule {
-    const tbl_route *route;
-    gwr_str name;
+    /* What every forwarded match reads first, in its first 40 bytes. */
     tbl_filter *filters;
     tbl_bref *brefs;
     uint32_t *cum;            /* running sums of the weights */
     uint64_t salt;            /* weighted choice salt */
+    uint32_t n_filters;
+    uint32_t n_brefs;
+    const tbl_route *route;
+    gwr_str name;
     int64_t timeout_request_ms, timeout_backend_ms;
     const tbl_retry *retry;   /* NULL: no retry */
     int index;
-    uint32_t n_filters;
-    uint32_t n_brefs;
 } tbl_rule;
 
 typedef struct tbl_vmatch {   /* header or query param predicate */
@@ -197,15 +198,10 @@ typedef struct tbl_gmatch {
 /* Laid out by size, with narrow counters and enums, to keep the table
  * small (docs/PERFORMANCE.md: bytes per rule). */
 typedef struct tbl_match {
+    /* What the walk reads for every candidate (the rule and the
+     * predicate counts) comes first, so most candidates cost one line. */
     const tbl_rule *rule;
-    gwr_str path;             /* as written (gRPC: the equivalent path) */
     gwr_str method;           /* empty = any */
-    const gwr_regex *re;      /* HTTP REGEX */
-    const tbl_gmatch *g;      /* gRPC method match (never NULL on a
-                                 GRPCRoute match; NULL on HTTPRoute ones) */
-    tbl_vmatch *headers;
-    tbl_vmatch *query;
-    uint32_t index;           /* in rules[].matches */
     uint32_t n_headers;
     uint32_t n_query;
     uint8_t cls;              /* TBL_C_* */
@@ -213,6 +209,13 @@ typedef struct tbl_match {
                                  equivalent, GEP-1016; display only) */
     uint8_t grpc;             /* a GRPCRoute match: only gRPC requests */
     uint8_t svc_rank, meth_rank;      /* TBL_GSIDE_* */
+    uint32_t index;           /* in rules[].matches */
+    tbl_vmatch *headers;
+    tbl_vmatch *query;
+    const gwr_regex *re;      /* HTTP REGEX */
+    const tbl_gmatch *g;      /* gRPC method match (never NULL on a
+                                 GRPCRoute match; NULL on HTTPRoute ones) */
+    gwr_str path;             /* as written (gRPC: the equivalent path) */
 } tbl_match;
 
 /* ---- index ------------------------------------------------------------- */
