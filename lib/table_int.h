@@ -247,9 +247,9 @@ typedef struct tbl_bucket {
     gwr_str key;              /* the listener map key (first member,
                                  gwr_smap): the host, or the suffix after
                                  "*."; its bytes follow the bucket */
-    gwr_str host;             /* effective hostname ("" = catch-all) */
     gwr_smap paths;           /* path or prefix key -> tbl_paths */
     tbl_list regex;
+    gwr_str host;             /* effective hostname ("" = catch-all) */
     /* GRPCRoute entries, one structure per TBL_C_G_* class. */
     gwr_smap g_full;          /* "/service/method" -> tbl_glist */
     gwr_smap g_svc;           /* "service" -> tbl_glist */
