@@ -64,6 +64,16 @@ def kill_all():
 atexit.register(kill_all)
 
 
+def stop_child(proc):
+    """Close the child's stdin (its signal to exit); kill it if it lingers."""
+    try:
+        proc.stdin.close()
+        proc.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def on_signal(sig, frame):
     kill_all()
     sys.exit(1)
@@ -141,12 +151,7 @@ class Backends:
             self.ctl(n, "reset")
 
     def stop(self):
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        stop_child(self.proc)
 
 
 class H2cBackend:
@@ -161,12 +166,7 @@ class H2cBackend:
         self.port = int(port)
 
     def stop(self):
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        stop_child(self.proc)
 
 
 class Proxy:
@@ -412,6 +412,16 @@ def recv_exact(s, n):
     return buf
 
 
+def recv_all(s):
+    """Everything until the peer closes."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def ws_read(s):
     b0, b1 = recv_exact(s, 2)
     n = b1 & 0x7F
@@ -473,12 +483,7 @@ def t_streaming(env):
     s = socket.create_connection(("127.0.0.1", env.proxy.port()), timeout=10)
     try:
         s.sendall(b"GET /stream HTTP/1.0\r\nHost: echo.test\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        data = recv_all(s)
         head, _, body = data.partition(b"\r\n\r\n")
         check(b"chunked" not in head.lower(), "chunked to HTTP/1.0")
         check(body == b"".join(b"part %d\n" % i for i in range(5)),
@@ -510,12 +515,7 @@ def t_bad_requests(env):
         s.sendall(b"POST /chunked HTTP/1.1\r\nHost: echo.test\r\n"
                   b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                   b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = recv_all(s)
         head, _, body = data.partition(b"\r\n\r\n")
         check(head.startswith(b"HTTP/1.1 200"), "chunked POST: %r" % head[:40])
         check(echo(body)["body"] == "hello world", "body %r" % body)
@@ -809,12 +809,7 @@ def t_grpc_http1_trailers(env):
                   b"Content-Type: application/grpc\r\nTE: trailers\r\n"
                   b"Content-Length: %d\r\nConnection: close\r\n\r\n"
                   % len(body) + body)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = recv_all(s)
     finally:
         s.close()
     head, _, rest = data.partition(b"\r\n\r\n")
