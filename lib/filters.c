@@ -340,35 +340,22 @@ fix_header_views(gwr_decision *d)
             h[i].h.value.ptr = d->hdrbuf.ptr + h[i].voff;
 }
 
+/* Upstream path = path part + the original query, kept as received: a
+ * view of the request target when it is unrewritten and the caller keeps
+ * it (GWR_REQ_NO_COPY), else a copy in hdrbuf. */
 static int
-finish(fstate *s)
+upstream_path(fstate *s)
 {
     gwr_decision *d = s->d;
-    if (s->error) {
-        d->result = GWR_RESULT_RESPOND;
-        d->status = 500;
-        d->backend = NULL;
-        return GWR_OK;
-    }
-    if (s->redirect) {
-        d->result = GWR_RESULT_REDIRECT;
-        d->backend = NULL;
-        return GWR_OK;
-    }
-    /* Upstream path = path part + the original query, kept as received. */
-    gwr_buf *b = &d->hdrbuf;
     gwr_str p = cur_path(s);
     if (d->no_copy && !s->path_in_buf &&
         (!d->has_query || d->query.ptr == p.ptr + p.len + 1)) {
-        /* Unrewritten and followed by its query, as in the request
-         * target: view it (the '?' is the request's own byte). */
+        /* The '?' between them is the request's own byte. */
         d->up_path.ptr = p.ptr;
         d->up_path.len = p.len + (d->has_query ? d->query.len + 1 : 0);
-        fix_header_views(d);
-        d->result = GWR_RESULT_FORWARD;
-        d->status = 0;
         return GWR_OK;
     }
+    gwr_buf *b = &d->hdrbuf;
     size_t need = p.len + (d->has_query ? d->query.len + 1 : 0) + 1;
     int rc = gwr_dec__buf_reserve(b, b->len + need);
     if (rc != GWR_OK)
@@ -387,6 +374,27 @@ finish(fstate *s)
     d->up_path.ptr = b->ptr + off;
     d->up_path.len = b->len - off;
     b->ptr[b->len++] = '\0';   /* kept: nothing may overwrite it */
+    return GWR_OK;
+}
+
+static int
+finish(fstate *s)
+{
+    gwr_decision *d = s->d;
+    if (s->error) {
+        d->result = GWR_RESULT_RESPOND;
+        d->status = 500;
+        d->backend = NULL;
+        return GWR_OK;
+    }
+    if (s->redirect) {
+        d->result = GWR_RESULT_REDIRECT;
+        d->backend = NULL;
+        return GWR_OK;
+    }
+    int rc = upstream_path(s);
+    if (rc != GWR_OK)
+        return rc;
     fix_header_views(d);
     d->result = GWR_RESULT_FORWARD;
     d->status = 0;
