@@ -265,31 +265,50 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     d->grpc = 0;
     d->grpc_svc = d->grpc_meth = (gwr_str){ "", 0 };
     /* Host: port ignored, lowercased, one trailing dot dropped (§3.2).
-     * No Host at all only matches hostname-less listeners and routes. */
+     * No Host at all only matches hostname-less listeners and routes.
+     * A host already in that form is checked and hashed in one pass
+     * (lib/scan.h); any other is normalized, then hashed. */
     gwr_str host = { "", 0 };
     if (d->host_raw.len > 0) {
-        rc = gwr_hostname__normalize_request_view(d->host_raw, d->hostbuf.ptr,
-                                                  d->hostbuf.cap, &host);
-        if (rc != GWR_OK)
-            return GWR_E_INVAL;
+        if (gwr_scan__host(d->host_raw, &d->hkeys)) {
+            host = d->host_raw;
+        } else {
+            rc = gwr_hostname__normalize_request_view(d->host_raw, d->hostbuf.ptr,
+                                                      d->hostbuf.cap, &host);
+            if (rc != GWR_OK)
+                return GWR_E_INVAL;
+            gwr_scan__hash_host(host, &d->hkeys);
+        }
+    } else {
+        d->hkeys.n = 0;
     }
     d->host = host;
+    /* The path likewise: nearly every request path is plain and normal,
+     * checked, split from its query and hashed in one pass. */
     gwr_str path, query;
-    int normal = !(t->flags & GWR_COMPILE_NO_NORMALIZATION) &&
-                 gwr_path__split_normal(target, t->path_flags, &path, &query);
-    if (!normal)
-        gwr_path__split(target, &path, &query);
-    d->has_query = query.ptr != NULL;
-    d->query = d->has_query ? query : (gwr_str){ "", 0 };
-    if (t->flags & GWR_COMPILE_NO_NORMALIZATION) {
-        d->path = path.len ? path : (gwr_str){ "/", 1 };
-    } else if (normal) {
-        d->path = path;           /* nearly every request: no copy */
+    int raw = (t->flags & GWR_COMPILE_NO_NORMALIZATION) != 0;
+    if (!raw && gwr_scan__path(target, &path, &query, &d->pkeys)) {
+        d->path = path;
+        d->has_query = query.ptr != NULL;
+        d->query = d->has_query ? query : (gwr_str){ "", 0 };
     } else {
-        rc = gwr_path__normalize(path, t->path_flags, d->pathbuf.ptr,
-                                 d->pathbuf.cap, &d->path);
-        if (rc != GWR_OK)
-            return GWR_E_INVAL;
+        int normal = !raw && gwr_path__split_normal(target, t->path_flags,
+                                                    &path, &query);
+        if (!normal)
+            gwr_path__split(target, &path, &query);
+        d->has_query = query.ptr != NULL;
+        d->query = d->has_query ? query : (gwr_str){ "", 0 };
+        if (raw) {
+            d->path = path.len ? path : (gwr_str){ "/", 1 };
+        } else if (normal) {
+            d->path = path;       /* normal but not plain: no copy */
+        } else {
+            rc = gwr_path__normalize(path, t->path_flags, d->pathbuf.ptr,
+                                     d->pathbuf.cap, &d->path);
+            if (rc != GWR_OK)
+                return GWR_E_INVAL;
+        }
+        gwr_scan__hash_path(d->path, &d->pkeys);
     }
     d->grpc = gwr_dec__grpc_request(d->method, h, nh, d->path, &d->grpc_svc,
                                     &d->grpc_meth);

@@ -188,97 +188,8 @@ glist_of(gwr_decision *d, const tbl_glist *g)
  * order, so the first entry whose predicates hold wins. Hash lookups for
  * the Exact shapes; only the RegularExpression and match-all lists are
  * walked. */
-/* The request path hashed once (the key hash is incremental): the hash of the
- * whole path and of every prefix that ends before a '/', which are the
- * PathPrefix keys to probe. Every bucket the host visits reuses them, so a
- * path costs one pass however many buckets and prefixes are probed. */
-#ifndef PATH_HASHES           /* overridable to test the deep-path code */
-#define PATH_HASHES 32
-#endif
-/* Label suffixes of a request host hashed in one pass (see
- * gwr_match__find); a longer host hashes the rest one by one. */
-#ifndef WILD_SUFFIXES
-#define WILD_SUFFIXES 32
-#endif
-
-typedef struct path_hashes {
-    uint64_t full;            /* the whole path */
-    size_t n;                 /* prefixes recorded, shortest first */
-    int deep;                 /* more '/' than PATH_HASHES: the rest are
-                                 hashed when probed */
-    uint32_t at[PATH_HASHES]; /* prefix length (the position of a '/') */
-    uint64_t h[PATH_HASHES];
-} path_hashes;
-
-static void
-hash_path(gwr_str path, path_hashes *ph)
-{
-    /* Eight bytes per step (lib/swar.h); a prefix that ends inside a word
-     * adds its part of that word to the state of the whole words before
-     * it, exactly as gwr_table__key_hash() hashes that prefix alone. */
-    uint64_t h = GWR_KEYHASH_SEED;
-    ph->n = 0;
-    ph->deep = 0;
-    for (size_t i = 0; i < path.len; i += 8) {
-        size_t nb = path.len - i < 8 ? path.len - i : 8;
-        uint64_t w = nb == 8 ? gwr_swar__load(path.ptr + i)
-                             : gwr_swar__load_end(path.ptr, path.len, i);
-        uint64_t slashes = gwr_swar__eq(w, '/') & gwr_swar__first(nb);
-        if (i == 0)
-            slashes &= ~UINT64_C(0x80);   /* "/" itself is the root key */
-        for (; slashes != 0; slashes &= slashes - 1) {
-            unsigned j = gwr_swar__first_byte(slashes);
-            if (ph->n == PATH_HASHES) {
-                ph->deep = 1;
-                break;
-            }
-            ph->at[ph->n] = (uint32_t)(i + j);
-            ph->h[ph->n++] = gwr_keyhash__final(
-                j ? gwr_keyhash__step(h, gwr_swar__keep(w, j)) : h, i + j);
-        }
-        h = gwr_keyhash__step(h, w);
-    }
-    ph->full = gwr_keyhash__final(h, path.len);
-}
-
-/* The host's hash read from the right (gwr_table__key_hash_rev) and the
- * hash of the label suffix after each of its last WILD_SUFFIXES dots,
- * shortest first: at[k] is the dot's position, hs[k] the hash of what
- * follows it. Returns the whole host's hash. */
-static uint64_t
-hash_host(gwr_str host, size_t at[WILD_SUFFIXES], uint64_t hs[WILD_SUFFIXES],
-          size_t *n_out)
-{
-    uint64_t h = GWR_KEYHASH_SEED;
-    size_t n = 0;
-    for (size_t end = host.len; end > 0;) {
-        size_t nb = end < 8 ? end : 8, start = end - nb;
-        uint64_t w = nb == 8 ? gwr_swar__load(host.ptr + start)
-                             : gwr_swar__load_start(host.ptr, host.len, nb);
-        uint64_t dots = gwr_swar__eq(w, '.') & gwr_swar__first(nb);
-        while (dots != 0 && n < WILD_SUFFIXES) {
-            unsigned j = gwr_swar__last_byte(dots);
-            dots &= ~(UINT64_C(0x80) << (8 * j));
-            /* The suffix's own partial word: the bytes after the dot. */
-            at[n] = start + j;
-            hs[n++] = gwr_keyhash__final(
-                j + 1 < nb ? gwr_keyhash__step(h, w >> (8 * (j + 1))) : h,
-                host.len - start - j - 1);
-        }
-        h = gwr_keyhash__step(h, w);
-        end = start;
-    }
-    *n_out = n;
-    return gwr_keyhash__final(h, host.len);
-}
-
-/* The GRPCRoute entries of a bucket for a gRPC request (§3.9): the
- * classes in precedence order (lib/table_int.h), each list in precedence
- * order, so the first entry whose predicates hold wins. Hash lookups for
- * the Exact shapes; only the RegularExpression and match-all lists are
- * walked. */
 static const tbl_match *
-search_grpc(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
+search_grpc(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
 {
     const tbl_match *m = NULL;
     if (b->g_full.slots != NULL)
@@ -297,7 +208,7 @@ search_grpc(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
 }
 
 static const tbl_match *
-search_bucket(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
+search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
 {
     if (b == NULL)
         return NULL;
@@ -366,7 +277,7 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const path_hashes *ph)
     }
     gwr_str root = { "", 0 };
     return prefix_of(d, gwr_smap__get_h(&b->paths, root,
-                                        gwr_keyhash__final(GWR_KEYHASH_SEED, 0)));
+                                        gwr_keyhash__piece(GWR_KEYHASH_SEED, "", 0, 0, 0)));
 }
 
 static const tbl_listener *
@@ -405,46 +316,44 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
     d->listener = l;
     if (l == NULL)
         return GWR_OK;        /* §3.1 step 4: no listener for this host */
-    /* Listener isolation (§3.1 step 3): only this listener's routes. */
-    path_hashes ph;
-    hash_path(d->path, &ph);
+    /* Listener isolation (§3.1 step 3): only this listener's routes.
+     * The intake hashed the host and the path (lib/scan.h). */
+    const gwr_path_keys *ph = &d->pkeys;
+    const gwr_host_keys *hk = &d->hkeys;
     gwr_str host = d->host;
     const tbl_match *m = NULL;
     if (host.len > 0 && (l->hosts.slots != NULL || l->wild.slots != NULL)) {
-        /* Both host maps are keyed by hashes read from the right, so one
-         * right-to-left pass yields the hash of the whole host and of
-         * every label suffix (the wildcard keys). The exact bucket first,
-         * then the wildcard buckets, longest suffix first. */
-        size_t at[WILD_SUFFIXES];
-        uint64_t hs[WILD_SUFFIXES];
-        size_t n = 0;
-        uint64_t h = hash_host(host, at, hs, &n);
+        /* Both host maps are keyed by hashes read from the right, which
+         * gives the hash of the whole host and of every label suffix (the
+         * wildcard keys) in one pass. The exact bucket first, then the
+         * wildcard buckets, longest suffix first. */
+        size_t n = hk->n;
         /* The wildcard slots are probed only if the exact bucket yields
          * nothing; fetching them now overlaps those cache misses. */
         for (size_t k = 0; l->wild.slots != NULL && k < n; k++)
-            gwr_swar__prefetch(&l->wild.slots[hs[k] & l->wild.mask]);
+            gwr_swar__prefetch(&l->wild.slots[hk->h[k] & l->wild.mask]);
         if (l->hosts.slots != NULL)
-            m = search_bucket(d, gwr_smap__get_h(&l->hosts, host, h), &ph);
+            m = search_bucket(d, gwr_smap__get_h(&l->hosts, host, hk->full), ph);
         if (l->wild.slots == NULL)
             n = 0;
         /* A host with more labels than recorded: the longer suffixes
          * first, hashed one by one. */
-        size_t stop = n == WILD_SUFFIXES ? at[n - 1] : 0;
+        size_t stop = n == WILD_SUFFIXES ? hk->at[n - 1] : 0;
         for (size_t i = 0; m == NULL && i < stop; i++) {
             if (host.ptr[i] != '.')
                 continue;
             gwr_str suffix = { host.ptr + i + 1, host.len - i - 1 };
             m = search_bucket(d, gwr_smap__get_h(&l->wild, suffix,
                                                  gwr_table__key_hash_rev(suffix)),
-                              &ph);
+                              ph);
         }
         for (size_t k = n; m == NULL && k-- > 0;) {
-            gwr_str suffix = { host.ptr + at[k] + 1, host.len - at[k] - 1 };
-            m = search_bucket(d, gwr_smap__get_h(&l->wild, suffix, hs[k]), &ph);
+            gwr_str suffix = { host.ptr + hk->at[k] + 1, host.len - hk->at[k] - 1 };
+            m = search_bucket(d, gwr_smap__get_h(&l->wild, suffix, hk->h[k]), ph);
         }
     }
     if (m == NULL)
-        m = search_bucket(d, l->all, &ph);
+        m = search_bucket(d, l->all, ph);
     if (m != NULL) {
         d->match = m;
         d->rule = m->rule;

@@ -192,13 +192,12 @@ gwr_simd__in(__m128i x, char lo, char hi)
                          _mm_cmplt_epi8(x, _mm_set1_epi8((char)(hi + 1))));
 }
 
-/* The 16 bytes at p: bit k of *plain is set when byte k is a letter, a
+/* The 16 bytes of x: bit k of *plain is set when byte k is a letter, a
  * digit, '-', '_', '~' or '/' (the normal-path scan's fast alphabet),
  * bit k of *slash when it is '/'. */
 static inline void
-gwr_simd__path16(const char *p, unsigned *plain, unsigned *slash)
+gwr_simd__path16v(__m128i x, unsigned *plain, unsigned *slash)
 {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
     /* x | 0x20 is a lowercase letter exactly for the letters. */
     __m128i alpha = gwr_simd__in(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
     __m128i more = _mm_or_si128(
@@ -210,12 +209,19 @@ gwr_simd__path16(const char *p, unsigned *plain, unsigned *slash)
     *slash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
 }
 
-/* The 16 bytes at p: bit k of *name is set when byte k is a lowercase
+/* The same for the 16 bytes at p. */
+static inline void
+gwr_simd__path16(const char *p, unsigned *plain, unsigned *slash)
+{
+    gwr_simd__path16v(_mm_loadu_si128((const __m128i *)(const void *)p),
+                      plain, slash);
+}
+
+/* The 16 bytes of x: bit k of *name is set when byte k is a lowercase
  * letter, a digit, '-' or '_', bit k of *dot when it is '.'. */
 static inline void
-gwr_simd__host16(const char *p, unsigned *name, unsigned *dot)
+gwr_simd__host16v(__m128i x, unsigned *name, unsigned *dot)
 {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i m = _mm_or_si128(
         _mm_or_si128(gwr_simd__in(x, 'a', 'z'), gwr_simd__in(x, '0', '9')),
         _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
@@ -223,20 +229,39 @@ gwr_simd__host16(const char *p, unsigned *name, unsigned *dot)
     *name = (unsigned)_mm_movemask_epi8(m);
     *dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
 }
+
+/* The same for the 16 bytes at p. */
+static inline void
+gwr_simd__host16(const char *p, unsigned *name, unsigned *dot)
+{
+    gwr_simd__host16v(_mm_loadu_si128((const __m128i *)(const void *)p),
+                      name, dot);
+}
+
+/* Two little-endian words as one vector: lo is bytes 0-7. */
+static inline __m128i
+gwr_simd__words(uint64_t lo, uint64_t hi)
+{
+    return _mm_set_epi64x((long long)hi, (long long)lo);
+}
 #endif /* __SSE2__ && !GWR_NO_SIMD */
 
 /* ---- key hash ------------------------------------------------------------ */
 
 /*
  * The hash of the table's string maps (hostnames, path prefixes, gRPC
- * names), eight bytes per step. Forward: the words of the key from its
- * first byte, a last partial word zero-padded; so the hash of a prefix of
- * length L is the state after the L / 8 whole words, plus that prefix's
- * partial word, finalized with L: a path is hashed once for all its
- * prefixes. Reverse: the same with words aligned to the key's end, so one
- * right-to-left pass over a host gives every label suffix's hash. The
- * maps come from trusted config and every lookup compares the full key,
- * so this only needs to spread keys, not resist chosen inputs.
+ * names), piece by piece: a key is cut at its separators ('/' for paths
+ * and gRPC names, read left to right; '.' for hosts, read right to
+ * left) and every piece, the bytes between two separators (possibly
+ * none), is mixed into the state eight bytes per step and then closed
+ * with its length (one more step). So the state after the first k pieces is the hash of
+ * the key made of those pieces: one pass over a request path gives the
+ * hash of the path and of every prefix ending before a '/', one pass over
+ * a host the hash of the host and of every label suffix, and each costs
+ * one step per word plus one per piece, however the pieces sit in the
+ * words. The maps come from trusted config and every lookup
+ * compares the full key, so this only needs to spread keys, not resist
+ * chosen inputs.
  */
 #define GWR_KEYHASH_SEED UINT64_C(0x9e3779b97f4a7c15)
 
@@ -247,13 +272,21 @@ gwr_keyhash__step(uint64_t h, uint64_t w)
     return h ^ (h >> 29);
 }
 
+/* Mix the piece [a, b) of the n bytes at s into h: its words, a last
+ * partial one read with one load where the string allows (never past its
+ * end), then its length, which closes it. */
 static inline uint64_t
-gwr_keyhash__final(uint64_t h, size_t len)
+gwr_keyhash__piece(uint64_t h, const char *s, size_t n, size_t a, size_t b)
 {
-    h ^= (uint64_t)len * UINT64_C(0x94d049bb133111eb);
-    h ^= h >> 32;
-    h *= UINT64_C(0xd6e8feb86659fd93);
-    return h ^ (h >> 32);
+    size_t i = a;
+    for (; i + 8 <= b; i += 8)
+        h = gwr_keyhash__step(h, gwr_swar__load(s + i));
+    if (i < b) {
+        uint64_t w = n - i >= 8 ? gwr_swar__load(s + i)
+                                : gwr_swar__load_end(s, n, i);
+        h = gwr_keyhash__step(h, gwr_swar__keep(w, b - i));
+    }
+    return gwr_keyhash__step(h, (uint64_t)(b - a) ^ UINT64_C(0x94d049bb133111eb));
 }
 
 #endif /* GWR_SWAR_H */

@@ -24,25 +24,17 @@ gwr_table__hash(gwr_str s)
 uint64_t
 gwr_table__key_hash(gwr_str s)
 {
-    uint64_t h = GWR_KEYHASH_SEED;
-    size_t i = 0;
-    for (; i + 8 <= s.len; i += 8)
-        h = gwr_keyhash__step(h, gwr_swar__load(s.ptr + i));
-    if (i < s.len)
-        h = gwr_keyhash__step(h, gwr_swar__load_end(s.ptr, s.len, i));
-    return gwr_keyhash__final(h, s.len);
+    gwr_path_keys k;
+    gwr_scan__hash_path(s, &k);
+    return k.full;
 }
 
 uint64_t
 gwr_table__key_hash_rev(gwr_str s)
 {
-    uint64_t h = GWR_KEYHASH_SEED;
-    size_t end = s.len;
-    for (; end >= 8; end -= 8)
-        h = gwr_keyhash__step(h, gwr_swar__load(s.ptr + end - 8));
-    if (end > 0)
-        h = gwr_keyhash__step(h, gwr_swar__load_start(s.ptr, s.len, end));
-    return gwr_keyhash__final(h, s.len);
+    gwr_host_keys k;
+    gwr_scan__hash_host(s, &k);
+    return k.full;
 }
 
 int

@@ -29,6 +29,7 @@
 #include "gwr_private.h"
 #include "model.h"
 #include "regex.h"
+#include "scan.h"
 
 /* ---- string-keyed hash map (open addressing, built once) -------------- */
 
@@ -341,6 +342,8 @@ struct gwr_decision {
                                  the decision's use of it */
     int grpc;                 /* recognised as gRPC (gwr_dec__intake) */
     gwr_str grpc_svc, grpc_meth;      /* its "/service/method" parts */
+    gwr_path_keys pkeys;      /* the probe keys of path and host */
+    gwr_host_keys hkeys;
     uint32_t port;
     const gwr_header *rh;     /* request header fields: the caller's array,
                                  or req_headers.items (header_fn) */

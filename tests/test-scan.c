@@ -1,0 +1,208 @@
+/*
+ * libgwroute - SPDX-License-Identifier: MIT
+ *
+ * lib/scan.c: the fused request scans against their definitions. A fused
+ * scan that says "taken" must agree with the normalizers (the string is
+ * normal as is, split the same way) and give exactly the keys of the
+ * plain hash functions, which must be the map key hashes of every prefix
+ * / suffix. Also built without SSE2 (meson: scan-nosimd).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hostname.h"
+#include "path.h"
+#include "scan.h"
+#include "table_int.h"
+
+static uint64_t
+next(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
+static void
+check_path_keys(gwr_str path, const gwr_path_keys *k)
+{
+    /* Every prefix ending before a '/' (but the root), shortest first. */
+    size_t n = 0;
+    int deep = 0;
+    for (size_t i = 1; i < path.len; i++) {
+        if (path.ptr[i] != '/')
+            continue;
+        if (n == PATH_HASHES) {
+            deep = 1;
+            break;
+        }
+        assert_int_equal(k->at[n], i);
+        assert_true(k->h[n] == gwr_table__key_hash((gwr_str){ path.ptr, i }));
+        n++;
+    }
+    assert_int_equal(k->n, n);
+    assert_int_equal(k->deep, deep);
+    assert_true(k->full == gwr_table__key_hash(path));
+}
+
+static void
+check_host_keys(gwr_str host, const gwr_host_keys *k)
+{
+    size_t n = 0;
+    for (size_t i = host.len; i-- > 0 && n < WILD_SUFFIXES;) {
+        if (host.ptr[i] != '.')
+            continue;
+        assert_int_equal(k->at[n], i);
+        gwr_str suffix = { host.ptr + i + 1, host.len - i - 1 };
+        assert_true(k->h[n] == gwr_table__key_hash_rev(suffix));
+        n++;
+    }
+    assert_int_equal(k->n, n);
+    assert_true(k->full == gwr_table__key_hash_rev(host));
+}
+
+/* Random targets over the bytes that matter, lengths 1-80 (blocks, the
+ * 64-byte limit, partial words). */
+static void
+test_scan_path_agrees(void **state)
+{
+    (void)state;
+    static const char alpha[] = "/////.aZ09-_~azazazazazaz%?#\x80";
+    uint64_t x = 0x243f6a8885a308d3u;
+    char t[96], nb[96 * 3 + 2];
+    size_t taken = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        size_t len = 1 + (size_t)(next(&x) % (iter & 1 ? 80 : 24));
+        t[0] = '/';
+        for (size_t i = 1; i < len; i++)
+            t[i] = alpha[next(&x) % (sizeof(alpha) - 1)];
+        gwr_str tgt = { t, len }, sp, sq, fp, fq, norm;
+        gwr_path_keys k;
+        gwr_path__split(tgt, &sp, &sq);
+        if (!gwr_scan__path(tgt, &fp, &fq, &k))
+            continue;
+        taken++;
+        assert_ptr_equal(fp.ptr, sp.ptr);
+        assert_int_equal(fp.len, sp.len);
+        assert_ptr_equal(fq.ptr, sq.ptr);
+        assert_int_equal(fq.len, sq.len);
+        /* Normal under every option set. */
+        for (uint32_t flags = 0; flags < 0x80; flags += 0x11) {
+            assert_int_equal(gwr_path__normalize(sp, flags, nb, sizeof(nb), &norm),
+                             GWR_OK);
+            assert_int_equal(norm.len, sp.len);
+            assert_memory_equal(norm.ptr, sp.ptr, sp.len);
+        }
+        check_path_keys(fp, &k);
+        gwr_path_keys plain;
+        gwr_scan__hash_path(fp, &plain);
+        check_path_keys(fp, &plain);
+    }
+    print_message("# %zu of 200000 taken\n", taken);
+    assert_true(taken > 5000);
+}
+
+static void
+test_scan_path_cases(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int taken;
+        size_t path_len;
+    } cases[] = {
+        { "/", 1, 1 },
+        { "/a/b/c", 1, 6 },
+        { "/a/b/?x=1", 1, 5 },
+        { "/a#frag", 1, 2 },
+        { "/static/app.v2.js", 1, 17 },
+        { "/a//b", 0, 0 },            /* merged by the normalizer */
+        { "/a/./b", 0, 0 },
+        { "/a/..", 0, 0 },
+        { "/.well-known/x", 0, 0 },   /* normal, but for the slow way */
+        { "/a%2fb", 0, 0 },
+        { "/caf\xc3\xa9", 0, 0 },
+        { "a/b", 0, 0 },
+        { "", 0, 0 },
+        /* A path part of up to 64 bytes is taken, whatever follows it. */
+        { "/abcdefghijklmnopqrstuvwxyz/abcdefghijklmnopqrstuvwxyz/abcdefgh?"
+          "q=0123456789012345678901234567890123456789", 1, 63 },
+        { "/abcdefghijklmnopqrstuvwxyz/abcdefghijklmnopqrstuvwxyz/abcdefghi",
+          1, 64 },
+        { "/abcdefghijklmnopqrstuvwxyz/abcdefghijklmnopqrstuvwxyz/abcdefghij",
+          0, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        gwr_str in = { cases[i].in, strlen(cases[i].in) }, p, q;
+        gwr_path_keys k;
+        int r = gwr_scan__path(in, &p, &q, &k);
+        if (r != cases[i].taken)
+            fail_msg("%s: %d", cases[i].in, r);
+        if (r) {
+            assert_int_equal(p.len, cases[i].path_len);
+            check_path_keys(p, &k);
+        }
+    }
+    /* More slashes than PATH_HASHES: the plain hash marks it deep. */
+    char deep[2 * PATH_HASHES + 8];
+    size_t n = 0;
+    for (int i = 0; i < PATH_HASHES + 3; i++) {
+        deep[n++] = '/';
+        deep[n++] = 'a';
+    }
+    gwr_path_keys k;
+    gwr_scan__hash_path((gwr_str){ deep, n }, &k);
+    check_path_keys((gwr_str){ deep, n }, &k);
+    assert_int_equal(k.deep, 1);
+}
+
+static void
+test_scan_host_agrees(void **state)
+{
+    (void)state;
+    static const char alpha[] = "abczabcz0129-_...Ax:\x80";
+    uint64_t x = 0x13198a2e03707344u;
+    char h[80], b1[96];
+    size_t taken = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        size_t len = (size_t)(next(&x) % (iter & 1 ? 72 : 24));
+        for (size_t i = 0; i < len; i++)
+            h[i] = alpha[next(&x) % (sizeof(alpha) - 1)];
+        gwr_str in = { h, len }, out;
+        gwr_host_keys k;
+        int r = gwr_scan__host(in, &k);
+        int rn = gwr_hostname__normalize_request(in, b1, sizeof(b1), &out, NULL);
+        int unchanged = rn == GWR_OK && out.len == len &&
+                        memcmp(out.ptr, h, len) == 0;
+        if (!r) {
+            /* Only hosts over 64 bytes may be normal and not taken. */
+            if (unchanged && len > 0 && len <= 64)
+                fail_msg("scan missed normal host %.*s", (int)len, h);
+            continue;
+        }
+        taken++;
+        if (!unchanged)
+            fail_msg("scan took %.*s", (int)len, h);
+        check_host_keys(in, &k);
+        gwr_host_keys plain;
+        gwr_scan__hash_host(in, &plain);
+        check_host_keys(in, &plain);
+    }
+    print_message("# %zu of 200000 taken\n", taken);
+    assert_true(taken > 5000);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scan_path_cases),
+        cmocka_unit_test(test_scan_path_agrees),
+        cmocka_unit_test(test_scan_host_agrees),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
