@@ -217,8 +217,8 @@ gwr_dec__grpc_request(gwr_str method, const gwr_header *h, size_t nh,
     /* §3.9: a gRPC call is a POST of "/{service}/{method}" with a gRPC
      * content-type (docs/MATCHING.md "GRPCRoute"). The HTTP version is the
      * host's business: the library sees no transport. */
-    gwr_str post = GWR_STR_LIT("POST"), ct = GWR_STR_LIT("content-type");
-    if (!gwr_str__eq(method, post))
+    gwr_str ct = GWR_STR_LIT("content-type");
+    if (method.len != 4 || memcmp(method.ptr, "POST", 4) != 0)
         return 0;
     size_t found = 0, at = 0;
     for (size_t i = 0; i < nh; i++) {

@@ -285,7 +285,7 @@ pick_listener(const gwr_table *t, const gwr_decision *d)
 {
     const tbl_listener *best = NULL;
     long best_spec = -1;
-    int https = gwr_str__eq(d->scheme, (gwr_str)GWR_STR_LIT("https"));
+    int https = d->scheme.len == 5 && memcmp(d->scheme.ptr, "https", 5) == 0;
     for (size_t i = 0; i < t->n_listeners; i++) {
         const tbl_listener *l = &t->listeners[i];
         if (l->port != 0 && l->port != d->port)

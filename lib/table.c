@@ -69,24 +69,6 @@ gwr_smap__build(gwr_arena *a, gwr_smap *m, void *const *values, size_t n,
     return GWR_OK;
 }
 
-void *
-gwr_smap__get_h(const gwr_smap *m, gwr_str key, uint64_t h)
-{
-    if (m->slots == NULL)
-        return NULL;
-    size_t j = (size_t)h & m->mask;
-    uint32_t hh = (uint32_t)(h >> 32);
-    const gwr_smap_slot *s;
-    while ((s = &m->slots[j])->value != NULL) {
-        if (s->khash == hh && s->klen == key.len &&
-            (key.len == 0 ||
-             memcmp(gwr_smap__key(s->value).ptr, key.ptr, key.len) == 0))
-            return (void *)s->value;
-        j = (j + 1) & m->mask;
-    }
-    return NULL;
-}
-
 static int
 path_class(uint32_t type)
 {

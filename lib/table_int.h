@@ -24,6 +24,8 @@
 #ifndef GWR_TABLE_INT_H
 #define GWR_TABLE_INT_H
 
+#include <string.h>
+
 #include "gwroute/decision.h"
 #include "gwroute/table.h"
 #include "gwr_private.h"
@@ -72,8 +74,25 @@ uint64_t gwr_table__key_hash_rev(gwr_str s);
  * (gwr_table__key_hash_rev when rev). GWR_OK / GWR_E_NOMEM. */
 int gwr_smap__build(gwr_arena *a, gwr_smap *m, void *const *values, size_t n,
                     int rev);
-/* Look key up with its hash h already computed (the map's hash function). */
-void *gwr_smap__get_h(const gwr_smap *m, gwr_str key, uint64_t h);
+/* Look key up with its hash h already computed (the map's hash function).
+ * Inline: the index walk probes several times per request. */
+static inline void *
+gwr_smap__get_h(const gwr_smap *m, gwr_str key, uint64_t h)
+{
+    if (m->slots == NULL)
+        return NULL;
+    size_t j = (size_t)h & m->mask;
+    uint32_t hh = (uint32_t)(h >> 32);
+    const gwr_smap_slot *s;
+    while ((s = &m->slots[j])->value != NULL) {
+        if (s->khash == hh && s->klen == key.len &&
+            (key.len == 0 ||
+             memcmp(gwr_smap__key(s->value).ptr, key.ptr, key.len) == 0))
+            return (void *)s->value;
+        j = (j + 1) & m->mask;
+    }
+    return NULL;
+}
 static inline void *
 gwr_smap__get(const gwr_smap *m, gwr_str key)
 {
