@@ -287,29 +287,25 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
      * checked, split from its query and hashed in one pass. */
     gwr_str path, query;
     int raw = (t->flags & GWR_COMPILE_NO_NORMALIZATION) != 0;
-    if (!raw && gwr_scan__path(target, &path, &query, &d->pkeys)) {
-        d->path = path;
-        d->has_query = query.ptr != NULL;
-        d->query = d->has_query ? query : (gwr_str){ "", 0 };
+    int keyed = !raw && gwr_scan__path(target, &path, &query, &d->pkeys);
+    int normal = keyed || (!raw && gwr_path__split_normal(target, t->path_flags,
+                                                          &path, &query));
+    if (!normal)
+        gwr_path__split(target, &path, &query);
+    d->has_query = query.ptr != NULL;
+    d->query = d->has_query ? query : (gwr_str){ "", 0 };
+    if (raw) {
+        d->path = path.len ? path : (gwr_str){ "/", 1 };
+    } else if (normal) {
+        d->path = path;           /* nearly every request: no copy */
     } else {
-        int normal = !raw && gwr_path__split_normal(target, t->path_flags,
-                                                    &path, &query);
-        if (!normal)
-            gwr_path__split(target, &path, &query);
-        d->has_query = query.ptr != NULL;
-        d->query = d->has_query ? query : (gwr_str){ "", 0 };
-        if (raw) {
-            d->path = path.len ? path : (gwr_str){ "/", 1 };
-        } else if (normal) {
-            d->path = path;       /* normal but not plain: no copy */
-        } else {
-            rc = gwr_path__normalize(path, t->path_flags, d->pathbuf.ptr,
-                                     d->pathbuf.cap, &d->path);
-            if (rc != GWR_OK)
-                return GWR_E_INVAL;
-        }
-        gwr_scan__hash_path(d->path, &d->pkeys);
+        rc = gwr_path__normalize(path, t->path_flags, d->pathbuf.ptr,
+                                 d->pathbuf.cap, &d->path);
+        if (rc != GWR_OK)
+            return GWR_E_INVAL;
     }
+    if (!keyed)
+        gwr_scan__hash_path(d->path, &d->pkeys);
     d->grpc = gwr_dec__grpc_request(d->method, h, nh, d->path, &d->grpc_svc,
                                     &d->grpc_meth);
     return GWR_OK;
