@@ -637,10 +637,17 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
                          &tu->filters, &nrf));
         tu->n_filters = (uint32_t)nrf;
         if (ru->n_backends > 0) {
-            tu->brefs = gwr_arena__calloc(a, ru->n_backends, sizeof(tbl_bref));
-            tu->cum = gwr_arena__calloc(a, ru->n_backends, sizeof(uint32_t));
-            if (tu->brefs == NULL || tu->cum == NULL)
-                return GWR_E_NOMEM;
+            /* One backendRef (most rules) lives in the rule, and its
+             * weight is the one running sum; several get arrays. */
+            uint32_t *cum = &tu->bref0.weight;
+            tu->brefs = &tu->bref0;
+            if (ru->n_backends > 1) {
+                tu->brefs = gwr_arena__calloc(a, ru->n_backends, sizeof(tbl_bref));
+                cum = gwr_arena__calloc(a, ru->n_backends, sizeof(uint32_t));
+                if (tu->brefs == NULL || cum == NULL)
+                    return GWR_E_NOMEM;
+            }
+            tu->cum = cum;
             uint64_t sum = 0;
             for (size_t k = 0; k < ru->n_backends; k++) {
                 const gwr_backend_ref *br = &ru->backends[k];
@@ -653,7 +660,7 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
                 tu->brefs[k].n_filters = (uint32_t)nf;
                 /* 16 weights of at most 1e6 each fit in 32 bits. */
                 sum += br->weight;
-                tu->cum[k] = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+                cum[k] = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
             }
             tu->n_brefs = (uint32_t)ru->n_backends;
         }
@@ -829,7 +836,11 @@ build_paths(gwr_arena *a, const tbl_match *const *items, size_t n,
         memcpy(kb, key.ptr, key.len);
     p->key = (gwr_str){ kb, key.len };
     for (size_t i = 0; i < n; i++) {
-        p->items[i] = items[i];
+        const tbl_match *m = items[i];
+        int plain = m->method.len == 0 && m->n_headers == 0 &&
+                    m->n_query == 0 && !m->grpc;
+        p->items[i].mtag = (uintptr_t)m | (plain ? TBL_ENTRY_PLAIN : 0);
+        p->items[i].rule = m->rule;
         if (items[i]->cls == TBL_C_EXACT)
             p->n_exact++;
         else

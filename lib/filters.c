@@ -12,6 +12,7 @@
 #include "path.h"
 #include "redirect.h"
 #include "select.h"
+#include "swar.h"
 #include "table_int.h"
 
 typedef struct fstate {
@@ -362,13 +363,12 @@ upstream_path(fstate *s)
         return rc;
     p = cur_path(s);
     size_t off = b->len;
-    if (p.len > 0)
-        memmove(b->ptr + off, p.ptr, p.len);
+    /* A rewritten path lives in hdrbuf too, but before off: no overlap. */
+    gwr_swar__copy(b->ptr + off, p.ptr, p.len);
     b->len += p.len;
     if (d->has_query) {
         b->ptr[b->len++] = '?';
-        if (d->query.len > 0)
-            memcpy(b->ptr + b->len, d->query.ptr, d->query.len);
+        gwr_swar__copy(b->ptr + b->len, d->query.ptr, d->query.len);
         b->len += d->query.len;
     }
     d->up_path.ptr = b->ptr + off;
@@ -392,10 +392,14 @@ finish(fstate *s)
         d->backend = NULL;
         return GWR_OK;
     }
+    /* Only a header value built by a filter lives in hdrbuf; the
+     * upstream path written next does not count. */
+    int built = d->hdrbuf.len > 0;
     int rc = upstream_path(s);
     if (rc != GWR_OK)
         return rc;
-    fix_header_views(d);
+    if (built)
+        fix_header_views(d);
     d->result = GWR_RESULT_FORWARD;
     d->status = 0;
     return GWR_OK;
@@ -404,13 +408,12 @@ finish(fstate *s)
 /* Copy s into b (reserved by the caller) with a NUL after it: what the
  * decision keeps must outlive the caller's request. */
 static gwr_str
-keep(gwr_buf *b, gwr_str s)
+keep(char *buf, size_t *len, gwr_str s)
 {
-    gwr_str r = { b->ptr + b->len, s.len };
-    if (s.len)
-        memcpy(b->ptr + b->len, s.ptr, s.len);
-    b->len += s.len;
-    b->ptr[b->len++] = '\0';
+    gwr_str r = { buf + *len, s.len };
+    gwr_swar__copy(buf + *len, s.ptr, s.len);
+    *len += s.len;
+    buf[(*len)++] = '\0';
     return r;
 }
 
@@ -445,17 +448,21 @@ gwr_filters__apply(gwr_decision *d)
         rc = gwr_dec__buf_reserve(&d->reqbuf, total);
         if (rc != GWR_OK)
             return rc;
-        gwr_buf *b = &d->reqbuf;
-        d->up_method = keep(b, d->method);
-        d->up_scheme = keep(b, d->scheme);
-        d->up_host = keep(b, d->host_raw);
+        /* The buffer and its length in locals: nothing here aliases
+         * them, and the copies are inline (gwr_swar__copy). */
+        char *buf = d->reqbuf.ptr;
+        size_t len = d->reqbuf.len;
+        d->up_method = keep(buf, &len, d->method);
+        d->up_scheme = keep(buf, &len, d->scheme);
+        d->up_host = keep(buf, &len, d->host_raw);
+        dec_hdr *up = hdrs(d);
         for (size_t i = 0; i < nh; i++) {
-            dec_hdr *h = &hdrs(d)[i];
-            h->h.name = keep(b, rh[i].name);
-            h->h.value = keep(b, rh[i].value);
-            h->in_buf = 0;
-            h->voff = 0;
+            up[i].h.name = keep(buf, &len, rh[i].name);
+            up[i].h.value = keep(buf, &len, rh[i].value);
+            up[i].in_buf = 0;
+            up[i].voff = 0;
         }
+        d->reqbuf.len = len;
     }
     if (!d->up_headers_view)
         d->up_headers.n = nh;

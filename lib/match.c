@@ -150,37 +150,62 @@ gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
     return GWR_OK;
 }
 
+/* A winner: the match and its rule (m == NULL: none). Path-map entries
+ * carry the rule next to the match, so a plain one is taken without
+ * reading the tbl_match at all. */
+typedef struct hit {
+    const tbl_match *m;
+    const tbl_rule *rule;
+} hit;
+
+static const hit no_hit = { NULL, NULL };
+
 /* The first of n entries (in precedence order) whose predicates hold. */
-static const tbl_match *
+static hit
 first_of(gwr_decision *d, const tbl_match *const *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int ok = 0;
         gwr_match__predicates(d, items[i], &ok);
         if (ok)
-            return items[i];
+            return (hit){ items[i], items[i]->rule };
     }
-    return NULL;
+    return no_hit;
 }
 
-static const tbl_match *
+/* The same over path-map entries. */
+static hit
+first_entry(gwr_decision *d, const tbl_entry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int ok = tbl_entry__plain(&e[i]);
+        if (!ok)
+            gwr_match__predicates(d, tbl_entry__match(&e[i]), &ok);
+        if (ok)
+            return (hit){ tbl_entry__match(&e[i]), e[i].rule };
+    }
+    return no_hit;
+}
+
+static hit
 first_ok(gwr_decision *d, const tbl_list *l)
 {
-    return l == NULL ? NULL : first_of(d, l->items, l->n);
+    return l == NULL ? no_hit : first_of(d, l->items, l->n);
 }
 
 /* The PathPrefix entries of a path-map value (NULL: no such key). */
-static const tbl_match *
+static hit
 prefix_of(gwr_decision *d, const tbl_paths *p)
 {
-    return p == NULL ? NULL : first_of(d, p->items + p->n_exact, p->n_prefix);
+    return p == NULL ? no_hit
+                     : first_entry(d, p->items + p->n_exact, p->n_prefix);
 }
 
 /* The entries of a gRPC map value (NULL: no such key). */
-static const tbl_match *
+static hit
 glist_of(gwr_decision *d, const tbl_glist *g)
 {
-    return g == NULL ? NULL : first_ok(d, &g->l);
+    return g == NULL ? no_hit : first_ok(d, &g->l);
 }
 
 /* The GRPCRoute entries of a bucket for a gRPC request (§3.9): the
@@ -188,40 +213,40 @@ glist_of(gwr_decision *d, const tbl_glist *g)
  * order, so the first entry whose predicates hold wins. Hash lookups for
  * the Exact shapes; only the RegularExpression and match-all lists are
  * walked. */
-static const tbl_match *
+static hit
 search_grpc(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
 {
-    const tbl_match *m = NULL;
+    hit m = no_hit;
     if (b->g_full.slots != NULL)
         m = glist_of(d, gwr_smap__get_h(&b->g_full, d->path, ph->full));
-    if (m == NULL && b->g_svc.slots != NULL)
+    if (m.m == NULL && b->g_svc.slots != NULL)
         m = glist_of(d, gwr_smap__get(&b->g_svc, d->grpc_svc));
-    if (m == NULL)
+    if (m.m == NULL)
         m = first_ok(d, &b->g_re_svc);
-    if (m == NULL && b->g_meth.slots != NULL)
+    if (m.m == NULL && b->g_meth.slots != NULL)
         m = glist_of(d, gwr_smap__get(&b->g_meth, d->grpc_meth));
-    if (m == NULL)
+    if (m.m == NULL)
         m = first_ok(d, &b->g_re_meth);
-    if (m == NULL)
+    if (m.m == NULL)
         m = first_ok(d, &b->g_any);
     return m;
 }
 
-static const tbl_match *
+static hit
 search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
 {
     if (b == NULL)
-        return NULL;
+        return no_hit;
     /* At equal hostname specificity a GRPCRoute candidate beats an
      * HTTPRoute one (only possible where the §2.3 conflict rule does not
      * apply: the implicit listener; docs/MATCHING.md). */
     if (d->grpc) {
-        const tbl_match *g = search_grpc(d, b, ph);
-        if (g != NULL)
+        hit g = search_grpc(d, b, ph);
+        if (g.m != NULL)
             return g;
     }
     gwr_str path = d->path;
-    const tbl_match *m = NULL;
+    hit m;
     /* Every slot this bucket may probe is known now: fetch them together
      * instead of one cache miss after the other (large tables). */
     if (b->paths.slots != NULL) {
@@ -235,8 +260,8 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
      * entries when it does not end with '/' (a prefix key never does). */
     const tbl_paths *whole = gwr_smap__get_h(&b->paths, path, ph->full);
     if (whole != NULL && whole->n_exact > 0) {
-        m = first_of(d, whole->items, whole->n_exact);
-        if (m != NULL)
+        m = first_entry(d, whole->items, whole->n_exact);
+        if (m.m != NULL)
             return m;
     }
     for (size_t i = 0; i < b->regex.n; i++) {
@@ -246,15 +271,15 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
         int ok = 0;
         gwr_match__predicates(d, r, &ok);
         if (ok)
-            return r;
+            return (hit){ r, r->rule };
     }
     if (b->paths.slots == NULL)
-        return NULL;
+        return no_hit;
     /* Longest element-wise prefix first: the whole path, then every
      * prefix ending before a '/', then the root "/" (key ""). */
     if (whole != NULL && path.len > 0 && path.ptr[path.len - 1] != '/') {
         m = prefix_of(d, whole);
-        if (m != NULL)
+        if (m.m != NULL)
             return m;
     }
     if (ph->deep) {
@@ -265,14 +290,14 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
                 continue;
             gwr_str k = { path.ptr, i };
             m = prefix_of(d, gwr_smap__get(&b->paths, k));
-            if (m != NULL)
+            if (m.m != NULL)
                 return m;
         }
     }
     for (size_t i = ph->n; i-- > 0;) {
         gwr_str k = { path.ptr, ph->at[i] };
         m = prefix_of(d, gwr_smap__get_h(&b->paths, k, ph->h[i]));
-        if (m != NULL)
+        if (m.m != NULL)
             return m;
     }
     gwr_str root = { "", 0 };
@@ -321,7 +346,7 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
     const gwr_path_keys *ph = &d->pkeys;
     const gwr_host_keys *hk = &d->hkeys;
     gwr_str host = d->host;
-    const tbl_match *m = NULL;
+    hit m = no_hit;
     if (host.len > 0 && (l->hosts.slots != NULL || l->wild.slots != NULL)) {
         /* Both host maps are keyed by hashes read from the right, which
          * gives the hash of the whole host and of every label suffix (the
@@ -339,7 +364,7 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
         /* A host with more labels than recorded: the longer suffixes
          * first, hashed one by one. */
         size_t stop = n == WILD_SUFFIXES ? hk->at[n - 1] : 0;
-        for (size_t i = 0; m == NULL && i < stop; i++) {
+        for (size_t i = 0; m.m == NULL && i < stop; i++) {
             if (host.ptr[i] != '.')
                 continue;
             gwr_str suffix = { host.ptr + i + 1, host.len - i - 1 };
@@ -347,16 +372,14 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
                                                  gwr_table__key_hash_rev(suffix)),
                               ph);
         }
-        for (size_t k = n; m == NULL && k-- > 0;) {
+        for (size_t k = n; m.m == NULL && k-- > 0;) {
             gwr_str suffix = { host.ptr + hk->at[k] + 1, host.len - hk->at[k] - 1 };
             m = search_bucket(d, gwr_smap__get_h(&l->wild, suffix, hk->h[k]), ph);
         }
     }
-    if (m == NULL)
+    if (m.m == NULL)
         m = search_bucket(d, l->all, ph);
-    if (m != NULL) {
-        d->match = m;
-        d->rule = m->rule;
-    }
+    d->match = m.m;
+    d->rule = m.rule;
     return GWR_OK;
 }

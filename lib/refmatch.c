@@ -258,18 +258,22 @@ tm_slot(const tm_index *ix, gwr_str ns, gwr_str name, uint32_t kind, int rule,
 }
 
 static void
+tm_add(tm_index *ix, const tbl_match *m, size_t *n)
+{
+    const tbl_route *tr = m->rule->route;
+    const tbl_match **s = tm_slot(ix, tr->ns, tr->name, tr->kind,
+                                  m->rule->index, m->index);
+    if (*s == NULL) {
+        *s = m;
+        (*n)++;
+    }
+}
+
+static void
 tm_add_list(tm_index *ix, const tbl_list *l, size_t *n)
 {
-    for (size_t i = 0; l != NULL && i < l->n; i++) {
-        const tbl_match *m = l->items[i];
-        const tbl_route *tr = m->rule->route;
-        const tbl_match **s = tm_slot(ix, tr->ns, tr->name, tr->kind,
-                                      m->rule->index, m->index);
-        if (*s == NULL) {
-            *s = m;
-            (*n)++;
-        }
-    }
+    for (size_t i = 0; l != NULL && i < l->n; i++)
+        tm_add(ix, l->items[i], n);
 }
 
 static void
@@ -281,8 +285,8 @@ tm_add_bucket(tm_index *ix, const tbl_bucket *b, size_t *n)
         const tbl_paths *p = b->paths.slots[i].value;
         if (p == NULL)
             continue;
-        tbl_list l = { p->items, (size_t)p->n_exact + p->n_prefix };
-        tm_add_list(ix, &l, n);
+        for (size_t k = 0; k < (size_t)p->n_exact + p->n_prefix; k++)
+            tm_add(ix, tbl_entry__match(&p->items[k]), n);
     }
     tm_add_list(ix, &b->regex, n);
     const gwr_smap *maps[] = { &b->g_full, &b->g_svc, &b->g_meth };

@@ -74,6 +74,47 @@ gwr_swar__load_start(const char *s, size_t len, size_t n)
     return gwr_swar__load_tail(s, n);
 }
 
+/* Copy n bytes from src to dst (no overlap), inline: the upstream copy of
+ * a request is a dozen short strings (method, header names and values),
+ * where a call to memcpy per string costs more than the bytes. Up to 32
+ * bytes take two possibly overlapping loads and stores of the same width,
+ * never touching a byte outside [0, n) of either side. */
+static inline void
+gwr_swar__copy(char *dst, const char *src, size_t n)
+{
+    if (n >= 8) {
+        if (n > 16) {
+            if (n > 32) {
+                memcpy(dst, src, n);
+                return;
+            }
+            char a[16], b[16];
+            memcpy(a, src, 16);
+            memcpy(b, src + n - 16, 16);
+            memcpy(dst, a, 16);
+            memcpy(dst + n - 16, b, 16);
+            return;
+        }
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n > 0) {
+        /* 1-3 bytes: first, middle, last (some the same). */
+        char a = src[0], m = src[n / 2], z = src[n - 1];
+        dst[0] = a;
+        dst[n / 2] = m;
+        dst[n - 1] = z;
+    }
+}
+
 /* High bit of every byte that is zero (exact: no false positives). */
 static inline uint64_t
 gwr_swar__zero(uint64_t x)
