@@ -483,11 +483,23 @@ conv_vmatches(cstate *c, const gwr_value_match *in, size_t n,
     if (v == NULL)
         return GWR_E_NOMEM;
     for (size_t i = 0; i < n; i++) {
-        v[i].type = in[i].type;
-        TRY(cp(c, in[i].name, &v[i].name));
-        TRY(cp(c, in[i].value, &v[i].value));
-        if (in[i].type == GWR_MATCH_REGEX)
-            TRY(add_regex(c, in[i].value, &v[i].re));
+        if (in[i].name.len > UINT16_MAX || (uint64_t)in[i].value.len > UINT32_MAX)
+            return GWR_E_LIMIT;   /* the loader caps them at 256 / 4096 */
+        v[i].type = (uint8_t)in[i].type;
+        gwr_str name;
+        TRY(cp(c, in[i].name, &name));
+        v[i].name = name.ptr;
+        v[i].name_len = (uint16_t)name.len;
+        if (in[i].type == GWR_MATCH_REGEX) {
+            const gwr_regex *re = NULL;
+            TRY(add_regex(c, in[i].value, &re));
+            v[i].u.re = re;
+        } else {
+            gwr_str value;
+            TRY(cp(c, in[i].value, &value));
+            v[i].u.value = value.ptr;
+            v[i].value_len = (uint32_t)value.len;
+        }
     }
     *out = v;
     return GWR_OK;

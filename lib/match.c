@@ -26,7 +26,8 @@ gwr_match__header(gwr_decision *d, gwr_str name, gwr_str *value)
     size_t n = d->n_rh, found = 0, first = 0;
     for (size_t i = 0; i < n; i++) {
         /* The length test first, inline: most fields differ in length. */
-        if (h[i].name.len == name.len && gwr_str__eq_ci(h[i].name, name)) {
+        if (h[i].name.len == name.len &&
+            gwr_swar__eq_ci(h[i].name.ptr, name.ptr, name.len)) {
             if (found++ == 0)
                 first = i;
         }
@@ -41,7 +42,8 @@ gwr_match__header(gwr_decision *d, gwr_str name, gwr_str *value)
     gwr_buf *b = &d->joinbuf;
     b->len = 0;
     for (size_t i = first, joined = 0; i < n; i++) {
-        if (h[i].name.len != name.len || !gwr_str__eq_ci(h[i].name, name))
+        if (h[i].name.len != name.len ||
+            !gwr_swar__eq_ci(h[i].name.ptr, name.ptr, name.len))
             continue;
         /* Count fields, not bytes: an empty first value still gets its
          * separator (",b"). An empty view may have a NULL ptr. */
@@ -93,12 +95,13 @@ static int
 value_ok(gwr_decision *d, const tbl_vmatch *v, gwr_str got, int *ok)
 {
     if (v->type == GWR_MATCH_REGEX) {
-        int r = gwr_regex__match(v->re, got, d->scratch);
+        int r = gwr_regex__match(v->u.re, got, d->scratch);
         /* A pattern hitting its match limit does not match. */
         *ok = r == 1;
         return GWR_OK;
     }
-    *ok = gwr_str__eq(got, v->value);
+    *ok = got.len == v->value_len &&
+          (got.len == 0 || memcmp(got.ptr, v->u.value, got.len) == 0);
     return GWR_OK;
 }
 
@@ -130,7 +133,7 @@ gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
         return GWR_OK;
     for (size_t i = 0; i < m->n_headers; i++) {
         gwr_str v;
-        if (gwr_match__header(d, m->headers[i].name, &v) != 1)
+        if (gwr_match__header(d, tbl_vmatch__name(&m->headers[i]), &v) != 1)
             return GWR_OK;
         int good = 0;
         value_ok(d, &m->headers[i], v, &good);
@@ -139,7 +142,7 @@ gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
     }
     for (size_t i = 0; i < m->n_query; i++) {
         gwr_str v;
-        if (!query_param(d, m->query[i].name, &v))
+        if (!query_param(d, tbl_vmatch__name(&m->query[i]), &v))
             return GWR_OK;
         int good = 0;
         value_ok(d, &m->query[i], v, &good);

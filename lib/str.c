@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gwr_private.h"
+#include "swar.h"
 
 gwr_str
 gwr_str__from_cstr(const char *s)
@@ -30,13 +31,7 @@ gwr_str__eq_cstr(gwr_str a, const char *b)
 int
 gwr_str__eq_ci(gwr_str a, gwr_str b)
 {
-    if (a.len != b.len)
-        return 0;
-    for (size_t i = 0; i < a.len; i++) {
-        if (gwr__tolower(a.ptr[i]) != gwr__tolower(b.ptr[i]))
-            return 0;
-    }
-    return 1;
+    return a.len == b.len && (a.len == 0 || gwr_swar__eq_ci(a.ptr, b.ptr, a.len));
 }
 
 int

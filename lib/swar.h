@@ -74,47 +74,6 @@ gwr_swar__load_start(const char *s, size_t len, size_t n)
     return gwr_swar__load_tail(s, n);
 }
 
-/* Copy n bytes from src to dst (no overlap), inline: the upstream copy of
- * a request is a dozen short strings (method, header names and values),
- * where a call to memcpy per string costs more than the bytes. Up to 32
- * bytes take two possibly overlapping loads and stores of the same width,
- * never touching a byte outside [0, n) of either side. */
-static inline void
-gwr_swar__copy(char *dst, const char *src, size_t n)
-{
-    if (n >= 8) {
-        if (n > 16) {
-            if (n > 32) {
-                memcpy(dst, src, n);
-                return;
-            }
-            char a[16], b[16];
-            memcpy(a, src, 16);
-            memcpy(b, src + n - 16, 16);
-            memcpy(dst, a, 16);
-            memcpy(dst + n - 16, b, 16);
-            return;
-        }
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + n - 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, src, 4);
-        memcpy(&b, src + n - 4, 4);
-        memcpy(dst, &a, 4);
-        memcpy(dst + n - 4, &b, 4);
-    } else if (n > 0) {
-        /* 1-3 bytes: first, middle, last (some the same). */
-        char a = src[0], m = src[n / 2], z = src[n - 1];
-        dst[0] = a;
-        dst[n / 2] = m;
-        dst[n - 1] = z;
-    }
-}
-
 /* High bit of every byte that is zero (exact: no false positives). */
 static inline uint64_t
 gwr_swar__zero(uint64_t x)
@@ -286,6 +245,89 @@ gwr_simd__words(uint64_t lo, uint64_t hi)
     return _mm_set_epi64x((long long)hi, (long long)lo);
 }
 #endif /* __SSE2__ && !GWR_NO_SIMD */
+
+/* The n <= 8 bytes at p in the low bytes of a word, the rest zero, with
+ * at most two loads that stay inside [p, p + n). */
+static inline uint64_t
+gwr_swar__load_small(const char *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        /* The overlapping bytes are the same in both halves. */
+        return gwr_swar__le((uint64_t)lo | ((uint64_t)hi << (8 * (n - 4))));
+    }
+    return gwr_swar__load_tail(p, n);
+}
+
+/* ASCII 'A'-'Z' of w lowered; every other byte (>= 0x80 too) as is. */
+static inline uint64_t
+gwr_swar__lower(uint64_t w)
+{
+    uint64_t upper = gwr_swar__range(w & GWR_SWAR_LOWS, 'A', 'Z') & ~w;
+    return w | (upper >> 2);
+}
+
+/* The n bytes at a and at b are equal ignoring ASCII case (field names,
+ * RFC 9110 §5.1), eight bytes per step. */
+static inline int
+gwr_swar__eq_ci(const char *a, const char *b, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        if (gwr_swar__lower(gwr_swar__load(a + i)) !=
+            gwr_swar__lower(gwr_swar__load(b + i)))
+            return 0;
+    if (i == n)
+        return 1;
+    if (n >= 8)   /* the last eight bytes, overlapping the ones done */
+        return gwr_swar__lower(gwr_swar__load(a + n - 8)) ==
+               gwr_swar__lower(gwr_swar__load(b + n - 8));
+    return gwr_swar__lower(gwr_swar__load_small(a, n)) ==
+           gwr_swar__lower(gwr_swar__load_small(b, n));
+}
+
+/* Copy n bytes from src to dst (no overlap), inline: the upstream copy of
+ * a request is a dozen short strings (method, header names and values),
+ * where a call to memcpy per string costs more than the bytes. Up to 32
+ * bytes take two possibly overlapping loads and stores of the same width,
+ * never touching a byte outside [0, n) of either side. */
+static inline void
+gwr_swar__copy(char *dst, const char *src, size_t n)
+{
+    if (n >= 8) {
+        if (n > 16) {
+            if (n > 32) {
+                memcpy(dst, src, n);
+                return;
+            }
+            char a[16], b[16];
+            memcpy(a, src, 16);
+            memcpy(b, src + n - 16, 16);
+            memcpy(dst, a, 16);
+            memcpy(dst + n - 16, b, 16);
+            return;
+        }
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n > 0) {
+        /* 1-3 bytes: first, middle, last (some the same). */
+        char a = src[0], m = src[n / 2], z = src[n - 1];
+        dst[0] = a;
+        dst[n / 2] = m;
+        dst[n - 1] = z;
+    }
+}
 
 /* ---- key hash ------------------------------------------------------------ */
 

@@ -189,11 +189,28 @@ typedef struct tbl_rule {
     int index;
 } tbl_rule;
 
-typedef struct tbl_vmatch {   /* header or query param predicate */
-    uint32_t type;            /* GWR_MATCH_EXACT / GWR_MATCH_REGEX */
-    gwr_str name, value;
-    const gwr_regex *re;
+/* A header or query param predicate, 24 bytes (was 48: two gwr_str, a
+ * regex pointer and the type), because a workload matching headers on
+ * every match carries one or two per match (docs/PERFORMANCE.md, bytes
+ * per rule). Names are at most 256 bytes and values 4096 (CRD limits,
+ * enforced by the loader), so 16- and 32-bit lengths hold them; compile
+ * refuses anything longer with GWR_E_LIMIT. */
+typedef struct tbl_vmatch {
+    const char *name;
+    union {
+        const char *value;    /* GWR_MATCH_EXACT */
+        const gwr_regex *re;  /* GWR_MATCH_REGEX */
+    } u;
+    uint32_t value_len;
+    uint16_t name_len;
+    uint8_t type;             /* GWR_MATCH_EXACT / GWR_MATCH_REGEX */
 } tbl_vmatch;
+
+static inline gwr_str
+tbl_vmatch__name(const tbl_vmatch *v)
+{
+    return (gwr_str){ v->name, v->name_len };
+}
 
 /* Index classes of a (rule, match) inside a bucket. HTTPRoute matches by
  * path type; GRPCRoute matches (§3.9) by which sides of the method match

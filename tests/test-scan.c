@@ -5,7 +5,9 @@
  * scan that says "taken" must agree with the normalizers (the string is
  * normal as is, split the same way) and give exactly the keys of the
  * plain hash functions, which must be the map key hashes of every prefix
- * / suffix. Also built without SSE2 (meson: scan-nosimd).
+ * / suffix. Also the word-wise helpers of lib/swar.h the hot path uses
+ * for field names and copies, against their byte-wise definitions. Also
+ * built without SSE2 (meson: scan-nosimd).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include "hostname.h"
 #include "path.h"
 #include "scan.h"
+#include "swar.h"
 #include "table_int.h"
 
 static uint64_t
@@ -196,6 +199,81 @@ test_scan_host_agrees(void **state)
     assert_true(taken > 5000);
 }
 
+static int
+eq_ci_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
+/* Case-insensitive equality and the short copy at every length up to 40,
+ * from exact sources (each string is its own allocation-sized array end,
+ * so a read past it would show under ASan), with case flips, the bytes
+ * around 'A'-'Z' and 'a'-'z' ('@', '[', '`', '{') and bytes >= 0x80 whose
+ * low seven bits are letters (0xC1 must not equal 0xE1). */
+static void
+test_swar_eq_ci_and_copy(void **state)
+{
+    (void)state;
+    static const unsigned char alphabet[] = {
+        'a', 'A', 'z', 'Z', 'm', 'M', '@', '[', '`', '{', '-', '0',
+        0xC1, 0xE1, 0xDA, 0xFA, 0x80, 0xFF };
+    uint64_t x = 0x243f6a8885a308d3;
+    for (int round = 0; round < 20000; round++) {
+        size_t n = (size_t)(next(&x) % 41);
+        char *a = test_malloc(n ? n : 1), *b = test_malloc(n ? n : 1);
+        for (size_t i = 0; i < n; i++) {
+            a[i] = (char)alphabet[next(&x) % sizeof(alphabet)];
+            uint64_t r = next(&x) % 8;
+            unsigned char c = (unsigned char)a[i];
+            /* Mostly the same letter in either case, sometimes another. */
+            if (r < 5 && c >= 'a' && c <= 'z')
+                b[i] = (char)(c - 32 * (r & 1));
+            else if (r < 5 && c >= 'A' && c <= 'Z')
+                b[i] = (char)(c + 32 * (r & 1));
+            else if (r < 7)
+                b[i] = a[i];
+            else
+                b[i] = (char)alphabet[next(&x) % sizeof(alphabet)];
+        }
+        assert_int_equal(gwr_swar__eq_ci(a, b, n), eq_ci_bytes(a, b, n));
+        assert_int_equal(gwr_str__eq_ci((gwr_str){ a, n }, (gwr_str){ b, n }),
+                         eq_ci_bytes(a, b, n));
+        /* The copy writes exactly [0, n) of a larger buffer. */
+        char out[48];
+        memset(out, '#', sizeof(out));
+        gwr_swar__copy(out + 4, a, n);
+        assert_memory_equal(out + 4, a, n);
+        for (size_t i = 0; i < sizeof(out); i++)
+            if (i < 4 || i >= 4 + n)
+                assert_int_equal(out[i], '#');
+        if (n <= 8) {
+            uint64_t w = gwr_swar__load_small(a, n);
+            for (size_t i = 0; i < 8; i++)
+                assert_int_equal((unsigned char)(w >> (8 * i)),
+                                 i < n ? (unsigned char)a[i] : 0);
+        }
+        test_free(a);
+        test_free(b);
+    }
+    /* Longer than the inline copy's 32 bytes: memcpy. */
+    char big[100], dst[100];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)i;
+    gwr_swar__copy(dst, big, sizeof(big));
+    assert_memory_equal(dst, big, sizeof(big));
+    assert_true(gwr_swar__eq_ci("X-Tenant-Id-Long", "x-tenant-id-lonG", 16));
+    assert_false(gwr_swar__eq_ci("x-tenant", "x-tenanu", 8));
+}
+
 int
 main(void)
 {
@@ -203,6 +281,7 @@ main(void)
         cmocka_unit_test(test_scan_path_cases),
         cmocka_unit_test(test_scan_path_agrees),
         cmocka_unit_test(test_scan_host_agrees),
+        cmocka_unit_test(test_swar_eq_ci_and_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
