@@ -883,7 +883,6 @@ build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
     int wild = host.len > 2 && host.ptr[0] == '*' && host.ptr[1] == '.';
     b->key = wild ? (gwr_str){ hb + 2, host.len - 2 } : (gwr_str){ hb, host.len };
     b->host = host;
-    b->n_entries = n;
     TRY(scratch_kv(c, n));
     void **vals = c->vals;
     /* Path entries sort first (path_group). */
@@ -926,13 +925,22 @@ build_bucket(cstate *c, size_t lo, size_t hi, tbl_bucket **out)
         items[i] = c->entries[lo + np + i].m;
     gwr_smap *maps[TBL_C_COUNT] = { 0 };
     tbl_list *lists[TBL_C_COUNT] = { 0 };
-    maps[TBL_C_G_FULL] = &b->g_full;
-    maps[TBL_C_G_SVC] = &b->g_svc;
-    maps[TBL_C_G_METH] = &b->g_meth;
     lists[TBL_C_REGEX] = &b->regex;
-    lists[TBL_C_G_RE_SVC] = &b->g_re_svc;
-    lists[TBL_C_G_RE_METH] = &b->g_re_meth;
-    lists[TBL_C_G_ANY] = &b->g_any;
+    int grpc = 0;
+    for (size_t i = 0; i < nr; i++)
+        grpc |= items[i]->grpc;
+    if (grpc) {
+        tbl_gbucket *g = gwr_arena__calloc(a, 1, sizeof(*g));
+        if (g == NULL)
+            return GWR_E_NOMEM;
+        b->grpc = g;
+        maps[TBL_C_G_FULL] = &g->g_full;
+        maps[TBL_C_G_SVC] = &g->g_svc;
+        maps[TBL_C_G_METH] = &g->g_meth;
+        lists[TBL_C_G_RE_SVC] = &g->g_re_svc;
+        lists[TBL_C_G_RE_METH] = &g->g_re_meth;
+        lists[TBL_C_G_ANY] = &g->g_any;
+    }
     for (size_t i = 0; i < nr;) {
         uint32_t cls = items[i]->cls;
         if (!keyed_class(cls)) {

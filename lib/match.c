@@ -217,7 +217,7 @@ glist_of(gwr_decision *d, const tbl_glist *g)
  * the Exact shapes; only the RegularExpression and match-all lists are
  * walked. */
 static hit
-search_grpc(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
+search_grpc(gwr_decision *d, const tbl_gbucket *b, const gwr_path_keys *ph)
 {
     hit m = no_hit;
     if (b->g_full.slots != NULL)
@@ -243,8 +243,8 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
     /* At equal hostname specificity a GRPCRoute candidate beats an
      * HTTPRoute one (only possible where the §2.3 conflict rule does not
      * apply: the implicit listener; docs/MATCHING.md). */
-    if (d->grpc) {
-        hit g = search_grpc(d, b, ph);
+    if (d->grpc && b->grpc != NULL) {
+        hit g = search_grpc(d, b->grpc, ph);
         if (g.m != NULL)
             return g;
     }

@@ -289,16 +289,19 @@ tm_add_bucket(tm_index *ix, const tbl_bucket *b, size_t *n)
             tm_add(ix, tbl_entry__match(&p->items[k]), n);
     }
     tm_add_list(ix, &b->regex, n);
-    const gwr_smap *maps[] = { &b->g_full, &b->g_svc, &b->g_meth };
+    const tbl_gbucket *gb = b->grpc;
+    if (gb == NULL)
+        return;
+    const gwr_smap *maps[] = { &gb->g_full, &gb->g_svc, &gb->g_meth };
     for (size_t k = 0; k < GWR_ARRAY_LEN(maps); k++)
         for (size_t i = 0; maps[k]->slots && i <= maps[k]->mask; i++) {
             const tbl_glist *g = maps[k]->slots[i].value;
             if (g != NULL)
                 tm_add_list(ix, &g->l, n);
         }
-    tm_add_list(ix, &b->g_re_svc, n);
-    tm_add_list(ix, &b->g_re_meth, n);
-    tm_add_list(ix, &b->g_any, n);
+    tm_add_list(ix, &gb->g_re_svc, n);
+    tm_add_list(ix, &gb->g_re_meth, n);
+    tm_add_list(ix, &gb->g_any, n);
 }
 
 static int

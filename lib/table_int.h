@@ -316,21 +316,27 @@ typedef struct tbl_glist {
     tbl_list l;
 } tbl_glist;
 
-typedef struct tbl_bucket {
-    gwr_str key;              /* the listener map key (first member,
-                                 gwr_smap): the host, or the suffix after
-                                 "*."; its bytes follow the bucket */
-    gwr_smap paths;           /* path or prefix key -> tbl_paths */
-    tbl_list regex;
-    gwr_str host;             /* effective hostname ("" = catch-all) */
-    /* GRPCRoute entries, one structure per TBL_C_G_* class. */
+/* The GRPCRoute entries of a bucket, one structure per TBL_C_G_* class. */
+typedef struct tbl_gbucket {
     gwr_smap g_full;          /* "/service/method" -> tbl_glist */
     gwr_smap g_svc;           /* "service" -> tbl_glist */
     tbl_list g_re_svc;
     gwr_smap g_meth;          /* "method" -> tbl_glist */
     tbl_list g_re_meth;
     tbl_list g_any;
-    size_t n_entries;
+} tbl_gbucket;
+
+/* 72 bytes and then the key bytes, so a probe that finds a bucket reads
+ * two adjacent lines at most (the gRPC part, which few buckets have, is
+ * behind a pointer). */
+typedef struct tbl_bucket {
+    gwr_str key;              /* the listener map key (first member,
+                                 gwr_smap): the host, or the suffix after
+                                 "*."; its bytes follow the bucket */
+    gwr_smap paths;           /* path or prefix key -> tbl_paths */
+    tbl_list regex;
+    const tbl_gbucket *grpc;  /* NULL: no GRPCRoute entries */
+    gwr_str host;             /* effective hostname ("" = catch-all) */
 } tbl_bucket;
 
 enum { TBL_PROTO_ANY = 0, TBL_PROTO_HTTP, TBL_PROTO_HTTPS };
