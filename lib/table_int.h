@@ -169,19 +169,21 @@ typedef struct tbl_retry {
 } tbl_retry;
 
 typedef struct tbl_rule {
-    /* What every forwarded match reads, in its first 64 bytes: the
-     * filters, the weighted choice and, for the common single backendRef,
-     * that backendRef itself, so the rule costs one or two adjacent
-     * lines and no further dependent load before the backend. */
+    /* What every forwarded match reads, first: the counts and, for the
+     * common single backendRef without filters, that backendRef itself,
+     * in the first 32 bytes (one line unless the rule starts in the last
+     * 16 bytes of one); then what rules with filters or several
+     * backendRefs read. So a rule costs one line, rarely two adjacent
+     * ones, and no further dependent load before the backend. */
+    uint32_t n_filters;
+    uint32_t n_brefs;
+    tbl_bref bref0;           /* the only backendRef, inline; unused when
+                                 the rule has several */
     tbl_filter *filters;
     tbl_bref *brefs;          /* &bref0 when the rule has one */
     const uint32_t *cum;      /* running sums of the weights (one:
                                  &bref0.weight) */
     uint64_t salt;            /* weighted choice salt */
-    uint32_t n_filters;
-    uint32_t n_brefs;
-    tbl_bref bref0;           /* the only backendRef, inline; unused when
-                                 the rule has several */
     const tbl_route *route;
     gwr_str name;
     int64_t timeout_request_ms, timeout_backend_ms;
