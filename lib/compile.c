@@ -484,7 +484,9 @@ conv_vmatches(cstate *c, const gwr_value_match *in, size_t n,
         return GWR_E_NOMEM;
     for (size_t i = 0; i < n; i++) {
         if (in[i].name.len > UINT16_MAX || (uint64_t)in[i].value.len > UINT32_MAX)
-            return GWR_E_LIMIT;   /* the loader caps them at 256 / 4096 */
+            return fail(c, GWR_E_LIMIT,   /* the loader caps them at 256 / 4096 */
+                        "a header or query match name or value is too long "
+                        "for the table (docs/LIMITS.md)");
         v[i].type = (uint8_t)in[i].type;
         gwr_str name;
         TRY(cp(c, in[i].name, &name));

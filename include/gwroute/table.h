@@ -112,6 +112,9 @@ typedef struct gwr_compile_opts {
  *         GWR_E_NOT_FOUND (no such Gateway);
  *         GWR_E_CONFIG (no Gateway named and several are loaded, or a
  *         regular expression cannot be compiled);
+ *         GWR_E_LIMIT (a match name or value longer than the table
+ *         stores, docs/LIMITS.md: not reachable with a config the loader
+ *         accepted);
  *         GWR_E_NOMEM. The reason goes to @c opts->errbuf when given.
  * @since 1.0
  * Thread-safety: @p cfg must not be modified during the call.
