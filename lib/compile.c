@@ -853,8 +853,13 @@ build_paths(gwr_arena *a, const tbl_match *const *items, size_t n,
         const tbl_match *m = items[i];
         int plain = m->method.len == 0 && m->n_headers == 0 &&
                     m->n_query == 0 && !m->grpc;
-        p->items[i].mtag = (uintptr_t)m | (plain ? TBL_ENTRY_PLAIN : 0);
-        p->items[i].rule = m->rule;
+        int simple = tbl_rule__simple(m->rule);
+        p->items[i].mtag = (uintptr_t)m | (plain ? TBL_ENTRY_PLAIN : 0) |
+                           (simple ? TBL_ENTRY_SIMPLE : 0);
+        if (simple)
+            p->items[i].u.be = m->rule->bref0.be;
+        else
+            p->items[i].u.rule = m->rule;
         if (items[i]->cls == TBL_C_EXACT)
             p->n_exact++;
         else

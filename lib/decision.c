@@ -368,7 +368,7 @@ gwr_table_match(const gwr_table *table, const gwr_request *req,
     if (rc == GWR_OK)
         rc = gwr_match__find(t, d);
     if (rc == GWR_OK) {
-        if (d->rule == NULL) {
+        if (d->match == NULL) {
             d->result = GWR_RESULT_NO_ROUTE;
             d->status = 404;
             return GWR_OK;
@@ -428,31 +428,36 @@ gwr_decision_grpc_status(const gwr_decision *d)
 gwr_str
 gwr_decision_route_kind(const gwr_decision *d)
 {
-    return d && d->rule ? d->rule->route->kind_name : empty_str;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r ? r->route->kind_name : empty_str;
 }
 
 gwr_str
 gwr_decision_route_namespace(const gwr_decision *d)
 {
-    return d && d->rule ? d->rule->route->ns : empty_str;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r ? r->route->ns : empty_str;
 }
 
 gwr_str
 gwr_decision_route_name(const gwr_decision *d)
 {
-    return d && d->rule ? d->rule->route->name : empty_str;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r ? r->route->name : empty_str;
 }
 
 int
 gwr_decision_rule_index(const gwr_decision *d)
 {
-    return d && d->rule ? d->rule->index : -1;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r ? r->index : -1;
 }
 
 gwr_str
 gwr_decision_rule_name(const gwr_decision *d)
 {
-    return d && d->rule ? d->rule->name : empty_str;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r ? r->name : empty_str;
 }
 
 const gwr_backend *
@@ -582,44 +587,50 @@ gwr_decision_mirror(const gwr_decision *d, size_t i, int *sampled)
 int64_t
 gwr_decision_timeout_ms(const gwr_decision *d)
 {
-    return d && d->rule ? d->rule->timeout_request_ms : -1;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r ? r->timeout_request_ms : -1;
 }
 
 int64_t
 gwr_decision_backend_timeout_ms(const gwr_decision *d)
 {
-    return d && d->rule ? d->rule->timeout_backend_ms : -1;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r ? r->timeout_backend_ms : -1;
 }
 
 int
 gwr_decision_has_retry(const gwr_decision *d)
 {
-    return d && d->rule ? d->rule->retry != NULL : 0;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r ? r->retry != NULL : 0;
 }
 
 int64_t
 gwr_decision_retry_attempts(const gwr_decision *d)
 {
-    return d && d->rule && d->rule->retry ? d->rule->retry->attempts : -1;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r && r->retry ? r->retry->attempts : -1;
 }
 
 int64_t
 gwr_decision_retry_backoff_ms(const gwr_decision *d)
 {
-    return d && d->rule && d->rule->retry ? d->rule->retry->backoff_ms : -1;
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    return r && r->retry ? r->retry->backoff_ms : -1;
 }
 
 size_t
 gwr_decision_retry_codes(const gwr_decision *d, const uint16_t **codes)
 {
-    if (d == NULL || d->rule == NULL || d->rule->retry == NULL) {
+    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    if (r == NULL || r->retry == NULL) {
         if (codes)
             *codes = NULL;
         return 0;
     }
     if (codes)
-        *codes = d->rule->retry->codes;
-    return d->rule->retry->n_codes;
+        *codes = r->retry->codes;
+    return r->retry->n_codes;
 }
 
 size_t

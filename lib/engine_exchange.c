@@ -17,7 +17,8 @@
 size_t
 gwr_decision_rule_backend_count(const gwr_decision *d)
 {
-    return d != NULL && d->rule != NULL ? d->rule->n_brefs : 0;
+    const tbl_rule *r = d != NULL ? gwr_dec__rule(d) : NULL;
+    return r != NULL ? r->n_brefs : 0;
 }
 
 const gwr_backend *
@@ -28,9 +29,10 @@ gwr_decision_rule_backend(const gwr_decision *d, size_t i, uint32_t *weight,
         *weight = 0;
     if (flags != NULL)
         *flags = 0;
-    if (d == NULL || d->rule == NULL || i >= d->rule->n_brefs)
+    const tbl_rule *r = d != NULL ? gwr_dec__rule(d) : NULL;
+    if (r == NULL || i >= r->n_brefs)
         return NULL;
-    const tbl_bref *br = &d->rule->brefs[i];
+    const tbl_bref *br = &r->brefs[i];
     if (weight != NULL)
         *weight = br->weight;
     if (flags != NULL) {

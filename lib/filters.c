@@ -466,6 +466,13 @@ gwr_filters__apply(gwr_decision *d)
     }
     if (!d->up_headers_view)
         d->up_headers.n = nh;
+    if (rule == NULL) {
+        /* A simple forward (TBL_ENTRY_SIMPLE): the walk chose the one
+         * backend without reading the rule, which has no filters. */
+        if (!d->backend->valid)
+            s.error = 1;
+        return finish(&s);
+    }
     /* The common rule (no filters, one backendRef) reads only the first
      * 32 bytes of its tbl_rule: the counts and the inline backendRef. */
     if (rule->n_filters > 0) {

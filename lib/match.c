@@ -158,10 +158,11 @@ gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
  * reading the tbl_match at all. */
 typedef struct hit {
     const tbl_match *m;
-    const tbl_rule *rule;
+    const tbl_rule *rule;     /* NULL for a simple forward */
+    const gwr_backend *be;    /* a simple forward's backend */
 } hit;
 
-static const hit no_hit = { NULL, NULL };
+static const hit no_hit = { NULL, NULL, NULL };
 
 /* The first of n entries (in precedence order) whose predicates hold. */
 static hit
@@ -171,7 +172,7 @@ first_of(gwr_decision *d, const tbl_match *const *items, size_t n)
         int ok = 0;
         gwr_match__predicates(d, items[i], &ok);
         if (ok)
-            return (hit){ items[i], items[i]->rule };
+            return (hit){ items[i], items[i]->rule, NULL };
     }
     return no_hit;
 }
@@ -184,8 +185,11 @@ first_entry(gwr_decision *d, const tbl_entry *e, size_t n)
         int ok = tbl_entry__plain(&e[i]);
         if (!ok)
             gwr_match__predicates(d, tbl_entry__match(&e[i]), &ok);
-        if (ok)
-            return (hit){ tbl_entry__match(&e[i]), e[i].rule };
+        if (!ok)
+            continue;
+        if (tbl_entry__simple(&e[i]))
+            return (hit){ tbl_entry__match(&e[i]), NULL, e[i].u.be };
+        return (hit){ tbl_entry__match(&e[i]), e[i].u.rule, NULL };
     }
     return no_hit;
 }
@@ -274,7 +278,7 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
         int ok = 0;
         gwr_match__predicates(d, r, &ok);
         if (ok)
-            return (hit){ r, r->rule };
+            return (hit){ r, r->rule, NULL };
     }
     if (b->paths.slots == NULL)
         return no_hit;
@@ -384,5 +388,6 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
         m = search_bucket(d, l->all, ph);
     d->match = m.m;
     d->rule = m.rule;
+    d->backend = m.be;
     return GWR_OK;
 }

@@ -275,29 +275,54 @@ typedef struct tbl_list {
     size_t n;
 } tbl_list;
 
-/* An entry of a path-map value: the match, tagged in its low bit when it
- * has no predicate beyond its path (no method, header or query match),
- * and its rule. A plain entry wins as soon as it is reached, so the walk
- * goes from the path-map value straight to the rule without reading the
- * tbl_match (one dependent cache miss less on a large table). The tag
- * bit is free: the arena aligns every object to alignof(max_align_t). */
+/* An entry of a path-map value: the match, tagged in its low bits, and
+ * its rule or, for a simple forward, its backend.
+ * - TBL_ENTRY_PLAIN: no predicate beyond the path (no method, header or
+ *   query match), so the entry wins as soon as it is reached, without a
+ *   read of its tbl_match.
+ * - TBL_ENTRY_SIMPLE: the rule has no filters and one backendRef of
+ *   weight > 0 without filters, so the decision is that backend and
+ *   nothing in the rule needs reading at match time: `be` is that backend
+ *   and the rule is found later, through the match, by what asks for it
+ *   (gwr_dec__rule()).
+ * Each saves a dependent cache miss on a large table. The tag bits are
+ * free: the arena aligns every object to alignof(max_align_t). */
 typedef struct tbl_entry {
     uintptr_t mtag;
-    const tbl_rule *rule;
+    union {
+        const tbl_rule *rule;         /* not simple */
+        const gwr_backend *be;        /* simple */
+    } u;
 } tbl_entry;
 
-#define TBL_ENTRY_PLAIN ((uintptr_t)1)
+#define TBL_ENTRY_PLAIN  ((uintptr_t)1)
+#define TBL_ENTRY_SIMPLE ((uintptr_t)2)
+#define TBL_ENTRY_TAGS   ((uintptr_t)3)
 
 static inline const tbl_match *
 tbl_entry__match(const tbl_entry *e)
 {
-    return (const tbl_match *)(e->mtag & ~TBL_ENTRY_PLAIN);
+    return (const tbl_match *)(e->mtag & ~TBL_ENTRY_TAGS);
 }
 
 static inline int
 tbl_entry__plain(const tbl_entry *e)
 {
-    return (int)(e->mtag & TBL_ENTRY_PLAIN);
+    return (e->mtag & TBL_ENTRY_PLAIN) != 0;
+}
+
+static inline int
+tbl_entry__simple(const tbl_entry *e)
+{
+    return (e->mtag & TBL_ENTRY_SIMPLE) != 0;
+}
+
+/* A rule the walk may forward to without reading it (TBL_ENTRY_SIMPLE). */
+static inline int
+tbl_rule__simple(const tbl_rule *r)
+{
+    return r->n_filters == 0 && r->n_brefs == 1 && r->bref0.weight > 0 &&
+           r->bref0.n_filters == 0;
 }
 
 /* The Exact and the PathPrefix entries of one path key, so one hash
@@ -406,7 +431,8 @@ struct gwr_decision {
     uint32_t result;
     int status;
     uint64_t seed;
-    const tbl_rule *rule;
+    const tbl_rule *rule;     /* NULL with a match: a simple forward,
+                                 read it with gwr_dec__rule() */
     const tbl_match *match;
     const gwr_backend *backend;
     const tbl_listener *listener;
@@ -450,6 +476,15 @@ struct gwr_decision {
     gwr_buf upbuf;            /* upstream path */
     gwr_buf locbuf;           /* Location */
 };
+
+/* The matched rule (NULL: none). The walk leaves d->rule NULL for a
+ * simple forward (TBL_ENTRY_SIMPLE), whose rule it never read; everything
+ * after the walk asks here. */
+static inline const tbl_rule *
+gwr_dec__rule(const gwr_decision *d)
+{
+    return d->rule != NULL ? d->rule : d->match != NULL ? d->match->rule : NULL;
+}
 
 /* Make v hold at least need items of elem bytes. GWR_OK / GWR_E_NOMEM. */
 int gwr_dec__reserve(gwr_decision *d, dec_vec *v, size_t need, size_t elem);
