@@ -269,6 +269,21 @@ gwr_swar__lower(uint64_t w)
     return w | (upper >> 2);
 }
 
+/* The n bytes at a and at b are equal: the hash maps' key check, inline
+ * and a word per step (a libc memcmp call costs more than a short key). */
+static inline int
+gwr_swar__memeq(const char *a, const char *b, size_t n)
+{
+    if (n < 8)
+        return n == 0 || gwr_swar__load_small(a, n) == gwr_swar__load_small(b, n);
+    size_t i = 0;
+    for (; i + 8 < n; i += 8)
+        if (gwr_swar__load(a + i) != gwr_swar__load(b + i))
+            return 0;
+    /* The last eight bytes, overlapping the ones done. */
+    return gwr_swar__load(a + n - 8) == gwr_swar__load(b + n - 8);
+}
+
 /* The n bytes at a and at b are equal ignoring ASCII case (field names,
  * RFC 9110 §5.1), eight bytes per step. */
 static inline int

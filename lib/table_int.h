@@ -91,8 +91,7 @@ gwr_smap__get_h(const gwr_smap *m, gwr_str key, uint64_t h)
              * mostly span two lines: ask for the second one now, in
              * parallel with the first, rather than after it. */
             (gwr_swar__prefetch((const char *)s->value + 64), 1) &&
-            (key.len == 0 ||
-             memcmp(gwr_smap__key(s->value).ptr, key.ptr, key.len) == 0))
+            gwr_swar__memeq(gwr_smap__key(s->value).ptr, key.ptr, key.len))
             return (void *)s->value;
         j = (j + 1) & m->mask;
     }

@@ -214,9 +214,9 @@ eq_ci_bytes(const char *a, const char *b, size_t n)
     return 1;
 }
 
-/* Case-insensitive equality and the short copy at every length up to 40,
- * from exact sources (each string is its own allocation-sized array end,
- * so a read past it would show under ASan), with case flips, the bytes
+/* Equality, case-insensitive equality and the short copy at every length
+ * up to 40, from exact sources (each string is its own allocation, so a
+ * read past it would show under ASan), with case flips, the bytes
  * around 'A'-'Z' and 'a'-'z' ('@', '[', '`', '{') and bytes >= 0x80 whose
  * low seven bits are letters (0xC1 must not equal 0xE1). */
 static void
@@ -245,6 +245,8 @@ test_swar_eq_ci_and_copy(void **state)
                 b[i] = (char)alphabet[next(&x) % sizeof(alphabet)];
         }
         assert_int_equal(gwr_swar__eq_ci(a, b, n), eq_ci_bytes(a, b, n));
+        assert_int_equal(gwr_swar__memeq(a, b, n), n == 0 || memcmp(a, b, n) == 0);
+        assert_true(gwr_swar__memeq(a, a, n));
         assert_int_equal(gwr_str__eq_ci((gwr_str){ a, n }, (gwr_str){ b, n }),
                          eq_ci_bytes(a, b, n));
         /* The copy writes exactly [0, n) of a larger buffer. */
