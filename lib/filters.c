@@ -407,7 +407,7 @@ finish(fstate *s)
 
 /* Copy s into b (reserved by the caller) with a NUL after it: what the
  * decision keeps must outlive the caller's request. */
-static gwr_str
+static inline gwr_str
 keep(char *buf, size_t *len, gwr_str s)
 {
     gwr_str r = { buf + *len, s.len };
