@@ -61,6 +61,7 @@ dec_clear(gwr_decision *d)
     d->rh = NULL;
     d->n_rh = 0;
     d->rh_values = 0;
+    d->rh_names = 0;
     d->up_headers.n = 0;
     d->up_headers_view = 0;
     for (int i = 0; i < 3; i++)
@@ -240,13 +241,17 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     if (rc != GWR_OK)
         return rc;
     const gwr_header *h = d->rh;
-    size_t nh = d->n_rh, values = 0;
-    /* The sum of the values sizes the joined-value buffer of header
-     * predicates and the upstream copy; neither may be needed. */
+    size_t nh = d->n_rh, values = 0, names = 0;
+    /* The sums size the joined-value buffer of header predicates (values)
+     * and the upstream copy (both, with a NUL each); neither may be
+     * needed. One pass over the fields for both. */
     if (t->has_header_preds || !(r->flags & GWR_REQ_NO_COPY))
-        for (size_t i = 0; i < nh; i++)
+        for (size_t i = 0; i < nh; i++) {
             values += h[i].value.len + 1;
+            names += h[i].name.len + 1;
+        }
     d->rh_values = values;
+    d->rh_names = names;
     /* Scratch the match may need, reserved up front so the walk itself
      * cannot fail: joined header values, decoded query names / values,
      * the normalized host and path (at most 3 bytes per input byte). */

@@ -441,10 +441,9 @@ gwr_filters__apply(gwr_decision *d)
          * RequestHeaderModifier edits them (view_to_list()). */
         d->up_headers_view = 1;
     } else {
-        size_t total = d->method.len + d->scheme.len + d->host_raw.len + 3;
-        for (size_t i = 0; i < nh; i++)
-            total += rh[i].name.len + 1;
-        total += d->rh_values;
+        /* The intake summed the fields' sizes (copying mode). */
+        size_t total = d->method.len + d->scheme.len + d->host_raw.len + 3 +
+                       d->rh_names + d->rh_values;
         rc = gwr_dec__buf_reserve(&d->reqbuf, total);
         if (rc != GWR_OK)
             return rc;

@@ -453,7 +453,9 @@ struct gwr_decision {
     const gwr_header *rh;     /* request header fields: the caller's array,
                                  or req_headers.items (header_fn) */
     size_t n_rh;
-    size_t rh_values;         /* sum of the value lengths */
+    size_t rh_values;         /* sum of the value lengths + 1 each */
+    size_t rh_names;          /* sum of the name lengths + 1 each (only
+                                 when rh_values is summed) */
     dec_vec req_headers;      /* gwr_header, filled from header_fn */
     /* Upstream request. */
     gwr_str up_method, up_scheme, up_host, up_path;
