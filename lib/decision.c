@@ -13,18 +13,14 @@
 #include "table_int.h"
 
 int
-gwr_dec__reserve(gwr_decision *d, dec_vec *v, size_t need, size_t elem)
+gwr_dec__grow(gwr_decision *d, dec_vec *v, size_t need, size_t elem)
 {
-    if (need <= v->cap)
-        return GWR_OK;
     return gwr__grow(d->ctx, &v->items, &v->cap, need, elem);
 }
 
 int
-gwr_dec__buf_reserve(gwr_buf *b, size_t need)
+gwr_dec__buf_grow(gwr_buf *b, size_t need)
 {
-    if (need <= b->cap && b->ptr != NULL)
-        return GWR_OK;
     return gwr__grow(b->ctx, (void **)&b->ptr, &b->cap, need ? need : 1, 1);
 }
 

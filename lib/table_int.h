@@ -487,10 +487,24 @@ gwr_dec__rule(const gwr_decision *d)
     return d->rule != NULL ? d->rule : d->match != NULL ? d->match->rule : NULL;
 }
 
-/* Make v hold at least need items of elem bytes. GWR_OK / GWR_E_NOMEM. */
-int gwr_dec__reserve(gwr_decision *d, dec_vec *v, size_t need, size_t elem);
+/* The slow halves of the two reserves below (they allocate). */
+int gwr_dec__grow(gwr_decision *d, dec_vec *v, size_t need, size_t elem);
+int gwr_dec__buf_grow(gwr_buf *b, size_t need);
+
+/* Make v hold at least need items of elem bytes. GWR_OK / GWR_E_NOMEM.
+ * Inline: in the steady state every reserve of a match is a compare. */
+static inline int
+gwr_dec__reserve(gwr_decision *d, dec_vec *v, size_t need, size_t elem)
+{
+    return need <= v->cap ? GWR_OK : gwr_dec__grow(d, v, need, elem);
+}
+
 /* Make b's capacity at least need bytes (contents kept). */
-int gwr_dec__buf_reserve(gwr_buf *b, size_t need);
+static inline int
+gwr_dec__buf_reserve(gwr_buf *b, size_t need)
+{
+    return need <= b->cap && b->ptr != NULL ? GWR_OK : gwr_dec__buf_grow(b, need);
+}
 /* Forget the last match's content and table reference. */
 void gwr_dec__reset(gwr_decision *d);
 /* Request intake (lib/decision.c): view the request from d (no copy),
