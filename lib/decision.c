@@ -122,8 +122,7 @@ gwr_decision_free(gwr_decision *d)
 static int
 collect_headers(gwr_decision *d, const gwr_request *r)
 {
-    d->rh = NULL;
-    d->n_rh = 0;
+    /* d->rh / n_rh were cleared with the decision (dec_clear). */
     if (r->headers != NULL) {
         /* The caller's array stays valid for the whole call: view it. */
         d->rh = r->headers;
@@ -263,8 +262,7 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     gwr_str target = r->path.len ? r->path : (gwr_str){ "", 0 };
     d->port = r->port;
     d->no_copy = (r->flags & GWR_REQ_NO_COPY) != 0;
-    d->grpc = 0;
-    d->grpc_svc = d->grpc_meth = (gwr_str){ "", 0 };
+    /* d->grpc and its parts were cleared with the decision (dec_clear). */
     /* Host: port ignored, lowercased, one trailing dot dropped (§3.2).
      * No Host at all only matches hostname-less listeners and routes.
      * A host already in that form is checked and hashed in one pass

@@ -507,10 +507,12 @@ gwr_dec__buf_reserve(gwr_buf *b, size_t need)
 }
 /* Forget the last match's content and table reference. */
 void gwr_dec__reset(gwr_decision *d);
-/* Request intake (lib/decision.c): view the request from d (no copy),
- * normalize Host and path with t's flags, detect gRPC. GWR_OK, GWR_E_INVAL (the
- * request answers 400), GWR_E_CALLBACK, GWR_E_NOMEM. Shared by
- * gwr_table_match() and the reference matcher (lib/refmatch.c). */
+/* Request intake (lib/decision.c), on a decision just cleared
+ * (gwr_dec__reset() or the steady-state clear of gwr_table_match()):
+ * view the request from d (no copy), normalize Host and path with t's
+ * flags, detect gRPC. GWR_OK, GWR_E_INVAL (the request answers 400),
+ * GWR_E_CALLBACK, GWR_E_NOMEM. Shared by gwr_table_match() and the
+ * reference matcher (lib/refmatch.c). */
 int gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d);
 
 /* §3.9 recognition: 1 when (method, headers, normalized path) is a gRPC
