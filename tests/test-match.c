@@ -414,6 +414,106 @@ two_fields(size_t index, gwr_header *out, void *ud)
 
 /* GWR_REQ_NO_COPY: the decision views the caller's request (same
  * pointers) where nothing changed it, and still owns what filters built. */
+/* The common rule (no filters, one backendRef of weight > 0) is taken by
+ * the walk without reading the rule (lib/table_int.h TBL_ENTRY_SIMPLE):
+ * every accessor must still see the rule through the match, and the
+ * neighbours of that case (weight 0, an unresolved backend, a second
+ * backendRef, a filter) must take the full path with the same answers. */
+static void
+test_match_simple_forward(void **state)
+{
+    (void)state;
+    static const char routes[] =
+        ROUTE_HDR("simple", "")
+        "  rules:\n"
+        "  - name: plain\n"
+        "    matches: [{path: {type: PathPrefix, value: /p}}]\n"
+        "    backendRefs: [{name: a, port: 80}]\n"
+        "    timeouts: {request: 7s, backendRequest: 3s}\n"
+        "    retry: {codes: [503], attempts: 4, backoff: 250ms}\n"
+        "  - name: zero\n"
+        "    matches: [{path: {type: Exact, value: /zero}}]\n"
+        "    backendRefs: [{name: a, port: 80, weight: 0}]\n"
+        "  - name: unresolved\n"
+        "    matches: [{path: {type: Exact, value: /missing}}]\n"
+        "    backendRefs: [{name: nosuch, port: 80}]\n"
+        "  - name: two\n"
+        "    matches: [{path: {type: Exact, value: /two}}]\n"
+        "    backendRefs: [{name: a, port: 80, weight: 0}, {name: b, port: 80}]\n"
+        "  - name: filtered\n"
+        "    matches: [{path: {type: Exact, value: /f}}]\n"
+        "    filters: [{type: RequestHeaderModifier, requestHeaderModifier:"
+        " {set: [{name: x-f, value: '1'}]}}]\n"
+        "    backendRefs: [{name: b, port: 80}]\n";
+    fixture f;
+    fx_init(&f, routes);
+
+    const gwr_decision *d = m(&f, "GET", "h.test", "/p/x", NULL, 80, 1);
+    assert_int_equal(gwr_decision_result(d), GWR_RESULT_FORWARD);
+    expect(d, "simple", 0);
+    assert_true(eq(gwr_decision_rule_name(d), "plain"));
+    assert_true(eq(gwr_decision_route_namespace(d), "ns"));
+    assert_true(eq(gwr_decision_route_kind(d), "HTTPRoute"));
+    assert_true(eq(gwr_backend_name(gwr_decision_backend(d)), "a"));
+    assert_int_equal(gwr_decision_timeout_ms(d), 7000);
+    assert_int_equal(gwr_decision_backend_timeout_ms(d), 3000);
+    assert_true(gwr_decision_has_retry(d));
+    assert_int_equal(gwr_decision_retry_attempts(d), 4);
+    assert_int_equal(gwr_decision_retry_backoff_ms(d), 250);
+    const uint16_t *codes = NULL;
+    assert_int_equal(gwr_decision_retry_codes(d, &codes), 1);
+    assert_int_equal(codes[0], 503);
+    assert_int_equal(gwr_decision_rule_backend_count(d), 1);
+    uint32_t w = 0, fl = 0;
+    const gwr_backend *be = gwr_decision_rule_backend(d, 0, &w, &fl);
+    assert_ptr_equal(be, gwr_decision_backend(d));
+    assert_int_equal(w, 1);
+    assert_int_equal(fl, GWR_RULE_BACKEND_CHOSEN);
+
+    /* Only weight 0: 500, no backend, the rule still reported. */
+    d = m(&f, "GET", "h.test", "/zero", NULL, 80, 1);
+    assert_int_equal(gwr_decision_result(d), GWR_RESULT_RESPOND);
+    assert_int_equal(gwr_decision_status(d), 500);
+    assert_null(gwr_decision_backend(d));
+    expect(d, "simple", 1);
+
+    /* One backendRef that does not resolve: 500 as well. */
+    d = m(&f, "GET", "h.test", "/missing", NULL, 80, 1);
+    assert_int_equal(gwr_decision_result(d), GWR_RESULT_RESPOND);
+    assert_int_equal(gwr_decision_status(d), 500);
+    expect(d, "simple", 2);
+    assert_int_equal(gwr_decision_rule_backend_count(d), 1);
+    gwr_decision_rule_backend(d, 0, &w, &fl);
+    assert_int_equal(fl, GWR_RULE_BACKEND_INVALID);
+
+    /* Two backendRefs, the first of weight 0: always the second. */
+    for (uint64_t seed = 1; seed < 50; seed++) {
+        d = m(&f, "GET", "h.test", "/two", NULL, 80, seed);
+        assert_true(eq(gwr_backend_name(gwr_decision_backend(d)), "b"));
+    }
+    expect(d, "simple", 3);
+    assert_int_equal(gwr_decision_rule_backend_count(d), 2);
+
+    /* A filter: the full path; its edit shows. */
+    d = m(&f, "GET", "h.test", "/f", NULL, 80, 1);
+    expect(d, "simple", 4);
+    assert_true(eq(gwr_backend_name(gwr_decision_backend(d)), "b"));
+    int seen = 0;
+    for (size_t i = 0; i < gwr_decision_upstream_header_count(d); i++) {
+        const gwr_header *h = gwr_decision_upstream_header(d, i);
+        seen |= eq(h->name, "x-f") && eq(h->value, "1");
+    }
+    assert_true(seen);
+
+    /* A miss after a simple forward reads as no route at all. */
+    d = m(&f, "GET", "h.test", "/nothing", NULL, 80, 1);
+    expect(d, NULL, 0);
+    assert_int_equal(gwr_decision_rule_index(d), -1);
+    assert_int_equal(gwr_decision_rule_backend_count(d), 0);
+    assert_int_equal(gwr_decision_timeout_ms(d), -1);
+    fx_free(&f);
+}
+
 static void
 test_match_no_copy_views(void **state)
 {
@@ -931,6 +1031,7 @@ main(void)
         cmocka_unit_test(test_match_no_copy_views),
         cmocka_unit_test(test_match_prefix_and_suffix_offsets),
         cmocka_unit_test(test_match_implicit_listener),
+        cmocka_unit_test(test_match_simple_forward),
         cmocka_unit_test(test_match_weights_and_sampling),
         cmocka_unit_test(test_match_steady_state_no_alloc),
         cmocka_unit_test(test_match_refcount),
