@@ -240,11 +240,15 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     /* The sums size the joined-value buffer of header predicates (values)
      * and the upstream copy (both, with a NUL each); neither may be
      * needed. One pass over the fields for both. */
-    if (t->has_header_preds || !(r->flags & GWR_REQ_NO_COPY))
+    if (!(r->flags & GWR_REQ_NO_COPY)) {
         for (size_t i = 0; i < nh; i++) {
             values += h[i].value.len + 1;
             names += h[i].name.len + 1;
         }
+    } else if (t->has_header_preds) {
+        for (size_t i = 0; i < nh; i++)
+            values += h[i].value.len + 1;
+    }
     d->rh_values = values;
     d->rh_names = names;
     /* Scratch the match may need, reserved up front so the walk itself
