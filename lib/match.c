@@ -153,9 +153,10 @@ gwr_match__predicates(gwr_decision *d, const tbl_match *m, int *ok)
     return GWR_OK;
 }
 
-/* A winner: the match and its rule (m == NULL: none). Path-map entries
- * carry the rule next to the match, so a plain one is taken without
- * reading the tbl_match at all. */
+/* A winner: the match and its rule, or for a simple forward its backend
+ * (m == NULL: none). Path-map entries carry either next to the match, so
+ * a plain entry is taken without reading the tbl_match, and a simple
+ * forward without reading the rule either (lib/table_int.h tbl_entry). */
 typedef struct hit {
     const tbl_match *m;
     const tbl_rule *rule;     /* NULL for a simple forward */
