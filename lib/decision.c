@@ -436,35 +436,35 @@ gwr_decision_grpc_status(const gwr_decision *d)
 gwr_str
 gwr_decision_route_kind(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r ? r->route->kind_name : empty_str;
 }
 
 gwr_str
 gwr_decision_route_namespace(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r ? r->route->ns : empty_str;
 }
 
 gwr_str
 gwr_decision_route_name(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r ? r->route->name : empty_str;
 }
 
 int
 gwr_decision_rule_index(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r ? r->index : -1;
 }
 
 gwr_str
 gwr_decision_rule_name(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r ? r->name : empty_str;
 }
 
@@ -595,42 +595,42 @@ gwr_decision_mirror(const gwr_decision *d, size_t i, int *sampled)
 int64_t
 gwr_decision_timeout_ms(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r ? r->timeout_request_ms : -1;
 }
 
 int64_t
 gwr_decision_backend_timeout_ms(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r ? r->timeout_backend_ms : -1;
 }
 
 int
 gwr_decision_has_retry(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r ? r->retry != NULL : 0;
 }
 
 int64_t
 gwr_decision_retry_attempts(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r && r->retry ? r->retry->attempts : -1;
 }
 
 int64_t
 gwr_decision_retry_backoff_ms(const gwr_decision *d)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r && r->retry ? r->retry->backoff_ms : -1;
 }
 
 size_t
 gwr_decision_retry_codes(const gwr_decision *d, const uint16_t **codes)
 {
-    const tbl_rule *r = d ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     if (r == NULL || r->retry == NULL) {
         if (codes)
             *codes = NULL;

@@ -17,7 +17,7 @@
 size_t
 gwr_decision_rule_backend_count(const gwr_decision *d)
 {
-    const tbl_rule *r = d != NULL ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     return r != NULL ? r->n_brefs : 0;
 }
 
@@ -29,7 +29,7 @@ gwr_decision_rule_backend(const gwr_decision *d, size_t i, uint32_t *weight,
         *weight = 0;
     if (flags != NULL)
         *flags = 0;
-    const tbl_rule *r = d != NULL ? gwr_dec__rule(d) : NULL;
+    const tbl_rule *r = gwr_dec__rule(d);
     if (r == NULL || i >= r->n_brefs)
         return NULL;
     const tbl_bref *br = &r->brefs[i];

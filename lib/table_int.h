@@ -478,12 +478,14 @@ struct gwr_decision {
     gwr_buf locbuf;           /* Location */
 };
 
-/* The matched rule (NULL: none). The walk leaves d->rule NULL for a
- * simple forward (TBL_ENTRY_SIMPLE), whose rule it never read; everything
- * after the walk asks here. */
+/* The matched rule (NULL: none, or a NULL decision). The walk leaves
+ * d->rule NULL for a simple forward (TBL_ENTRY_SIMPLE), whose rule it
+ * never read; everything after the walk asks here. */
 static inline const tbl_rule *
 gwr_dec__rule(const gwr_decision *d)
 {
+    if (d == NULL)
+        return NULL;
     return d->rule != NULL ? d->rule : d->match != NULL ? d->match->rule : NULL;
 }
 
