@@ -214,7 +214,7 @@ gwr_dec__grpc_request(gwr_str method, const gwr_header *h, size_t nh,
      * content-type (docs/MATCHING.md "GRPCRoute"). The HTTP version is the
      * host's business: the library sees no transport. */
     gwr_str ct = GWR_STR_LIT("content-type");
-    if (method.len != 4 || memcmp(method.ptr, "POST", 4) != 0)
+    if (!gwr_dec__is_post(method))
         return 0;
     size_t found = 0, at = 0;
     for (size_t i = 0; i < nh; i++) {
@@ -240,15 +240,13 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     /* The sums size the joined-value buffer of header predicates (values)
      * and the upstream copy (both, with a NUL each); neither may be
      * needed. One pass over the fields for both. */
-    if (!(r->flags & GWR_REQ_NO_COPY)) {
+    int copy = !(r->flags & GWR_REQ_NO_COPY);
+    if (copy || t->has_header_preds)
         for (size_t i = 0; i < nh; i++) {
             values += h[i].value.len + 1;
-            names += h[i].name.len + 1;
+            if (copy)
+                names += h[i].name.len + 1;
         }
-    } else if (t->has_header_preds) {
-        for (size_t i = 0; i < nh; i++)
-            values += h[i].value.len + 1;
-    }
     d->rh_values = values;
     d->rh_names = names;
     /* Scratch the match may need, reserved up front so the walk itself
@@ -311,7 +309,7 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
         gwr_scan__hash_path(d->path, &d->pkeys);
     /* Only a POST can be a gRPC call (the test, inline, skips the call
      * for nearly every request). */
-    if (d->method.len == 4 && memcmp(d->method.ptr, "POST", 4) == 0)
+    if (gwr_dec__is_post(d->method))
         d->grpc = gwr_dec__grpc_request(d->method, h, nh, d->path,
                                         &d->grpc_svc, &d->grpc_meth);
     return GWR_OK;

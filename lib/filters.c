@@ -472,8 +472,6 @@ gwr_filters__apply(gwr_decision *d)
             s.error = 1;
         return finish(&s);
     }
-    /* The common rule (no filters, one backendRef) reads only the first
-     * 32 bytes of its tbl_rule: the counts and the inline backendRef. */
     if (rule->n_filters > 0) {
         rc = run(&s, rule->filters, rule->n_filters);
         if (rc != GWR_OK)
@@ -482,19 +480,11 @@ gwr_filters__apply(gwr_decision *d)
             return finish(&s);
     }
     /* §5: no backendRefs, or only weight-0 ones, answer 500; so does a
-     * pick that lands on an invalid backend (its weight share). One
-     * backendRef needs no draw (gwr_select__weighted() agrees: index 0
-     * unless its weight is 0). */
-    const tbl_bref *br = NULL;
-    if (rule->n_brefs == 1) {
-        if (rule->bref0.weight > 0)
-            br = &rule->bref0;
-    } else if (rule->n_brefs > 1) {
-        size_t idx = gwr_select__weighted(d->seed, rule->salt, rule->cum,
-                                          rule->n_brefs);
-        if (idx != SIZE_MAX)
-            br = &rule->brefs[idx];
-    }
+     * pick that lands on an invalid backend (its weight share). */
+    size_t idx = rule->n_brefs
+        ? gwr_select__weighted(d->seed, rule->salt, rule->cum, rule->n_brefs)
+        : SIZE_MAX;
+    const tbl_bref *br = idx == SIZE_MAX ? NULL : &rule->brefs[idx];
     if (br == NULL || !br->be->valid) {
         s.error = 1;
         return finish(&s);

@@ -100,8 +100,7 @@ value_ok(gwr_decision *d, const tbl_vmatch *v, gwr_str got, int *ok)
         *ok = r == 1;
         return GWR_OK;
     }
-    *ok = got.len == v->value_len &&
-          (got.len == 0 || memcmp(got.ptr, v->u.value, got.len) == 0);
+    *ok = got.len == v->value_len && gwr_swar__memeq(got.ptr, v->u.value, got.len);
     return GWR_OK;
 }
 

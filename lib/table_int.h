@@ -86,13 +86,14 @@ gwr_smap__get_h(const gwr_smap *m, gwr_str key, uint64_t h)
     uint32_t hh = (uint32_t)(h >> 32);
     const gwr_smap_slot *s;
     while ((s = &m->slots[j])->value != NULL) {
-        if (s->khash == hh && s->klen == key.len &&
+        if (s->khash == hh && s->klen == key.len) {
             /* A value and its key bytes (tbl_paths: then its entries)
              * mostly span two lines: ask for the second one now, in
              * parallel with the first, rather than after it. */
-            (gwr_swar__prefetch((const char *)s->value + 64), 1) &&
-            gwr_swar__memeq(gwr_smap__key(s->value).ptr, key.ptr, key.len))
-            return (void *)s->value;
+            gwr_swar__prefetch((const char *)s->value + 64);
+            if (gwr_swar__memeq(gwr_smap__key(s->value).ptr, key.ptr, key.len))
+                return (void *)s->value;
+        }
         j = (j + 1) & m->mask;
     }
     return NULL;
@@ -516,6 +517,14 @@ void gwr_dec__reset(gwr_decision *d);
  * GWR_E_CALLBACK, GWR_E_NOMEM. Shared by gwr_table_match() and the
  * reference matcher (lib/refmatch.c). */
 int gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d);
+
+/* Only a POST can be a gRPC call: the intake's inline pre-test and the
+ * recognizer's first condition. */
+static inline int
+gwr_dec__is_post(gwr_str method)
+{
+    return method.len == 4 && memcmp(method.ptr, "POST", 4) == 0;
+}
 
 /* §3.9 recognition: 1 when (method, headers, normalized path) is a gRPC
  * call (POST, one Content-Type application/grpc[+subtype][;params],
