@@ -467,9 +467,8 @@ gwr_filters__apply(gwr_decision *d)
         d->up_headers.n = nh;
     if (rule == NULL) {
         /* A simple forward (TBL_ENTRY_SIMPLE): the walk chose the one
-         * backend without reading the rule, which has no filters. */
-        if (!d->backend->valid)
-            s.error = 1;
+         * backend, valid, without reading the rule, which has no
+         * filters (nor the backend: a miss on a large table). */
         return finish(&s);
     }
     if (rule->n_filters > 0) {

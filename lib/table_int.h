@@ -281,10 +281,10 @@ typedef struct tbl_list {
  *   query match), so the entry wins as soon as it is reached, without a
  *   read of its tbl_match.
  * - TBL_ENTRY_SIMPLE: the rule has no filters and one backendRef of
- *   weight > 0 without filters, so the decision is that backend and
- *   nothing in the rule needs reading at match time: `be` is that backend
- *   and the rule is found later, through the match, by what asks for it
- *   (gwr_dec__rule()).
+ *   weight > 0 without filters, to a valid backend, so the decision is
+ *   that backend and nothing in the rule or the backend needs reading at
+ *   match time: `be` is that backend and the rule is found later,
+ *   through the match, by what asks for it (gwr_dec__rule()).
  * Each saves a dependent cache miss on a large table. The tag bits are
  * free: the arena aligns every object to alignof(max_align_t). */
 typedef struct tbl_entry {
@@ -317,12 +317,14 @@ tbl_entry__simple(const tbl_entry *e)
     return (e->mtag & TBL_ENTRY_SIMPLE) != 0;
 }
 
-/* A rule the walk may forward to without reading it (TBL_ENTRY_SIMPLE). */
+/* A rule the walk may forward to without reading it or its backend
+ * (TBL_ENTRY_SIMPLE). An invalid backend answers 500: that rule takes
+ * the general way, which checks. */
 static inline int
 tbl_rule__simple(const tbl_rule *r)
 {
     return r->n_filters == 0 && r->n_brefs == 1 && r->bref0.weight > 0 &&
-           r->bref0.n_filters == 0;
+           r->bref0.n_filters == 0 && r->bref0.be != NULL && r->bref0.be->valid;
 }
 
 /* The Exact and the PathPrefix entries of one path key, so one hash
