@@ -2,13 +2,14 @@
  * libgwroute - SPDX-License-Identifier: MIT
  *
  * The probe keys of a request: its Host and path hashed for the index
- * (lib/scan.h). The fused scans check and hash in one pass over 16-byte
- * blocks, each read as two little-endian words (lib/swar.h): the words
- * feed the key hash, and the same bytes, classified at once with SSE2
- * (or word by word without it), give the masks of slashes, dots and
- * bytes outside the plain alphabet. Before them the index walk hashed
- * strings the intake had already checked: two passes, and a per-word
- * search for '/' and '.' the check had already done.
+ * (lib/scan.h). The fused scans check and hash a string of at most 64
+ * bytes in two steps: a pass 16 bytes at a time (SSE2; a word at a time
+ * without it) gives the masks of slashes, dots and bytes outside the
+ * plain alphabet and leaves a zero-padded copy of the string; then the
+ * pieces between the separators, found from the masks, are hashed with
+ * plain word loads from the copy (lib/swar.h). Before them the index
+ * walk hashed strings the intake had already checked: two passes, and a
+ * per-word search for '/' and '.' the check had already done.
  */
 #include <string.h>
 
@@ -72,157 +73,232 @@ gwr_scan__hash_host(gwr_str host, gwr_host_keys *k)
     k->full = h;
 }
 
-/* ---- byte classes of two words (bit k = byte k, lo then hi) ----------- */
-
-#ifndef GWR_SIMD16
-/* Without SSE2: one word, masks as 8 bits. A byte >= 0x80 is in no class
- * (its high bit is cleared before the range tests, which need that). */
-static void
-path_word(uint64_t w, unsigned *ok, unsigned *slash, unsigned *dot,
-          unsigned *stop)
-{
-    uint64_t ascii = ~w & GWR_SWAR_HIGHS, x = w & GWR_SWAR_LOWS;
-    uint64_t sl = gwr_swar__eq(x, '/'), dt = gwr_swar__eq(x, '.');
-    uint64_t plain = gwr_swar__range(x, 'a', 'z') | gwr_swar__range(x, 'A', 'Z') |
-                     gwr_swar__range(x, '/', '9') | gwr_swar__eq(x, '-') |
-                     gwr_swar__eq(x, '_') | gwr_swar__eq(x, '~') | dt;
-    *ok = gwr_swar__bits(plain & ascii);
-    *slash = gwr_swar__bits(sl & ascii);
-    *dot = gwr_swar__bits(dt & ascii);
-    *stop = gwr_swar__bits((gwr_swar__eq(x, '?') | gwr_swar__eq(x, '#')) & ascii);
-}
-
-static void
-host_word(uint64_t w, unsigned *name, unsigned *dot)
-{
-    uint64_t ascii = ~w & GWR_SWAR_HIGHS, x = w & GWR_SWAR_LOWS;
-    *name = gwr_swar__bits((gwr_swar__range(x, 'a', 'z') |
-                            gwr_swar__range(x, '0', '9') |
-                            gwr_swar__eq(x, '-') | gwr_swar__eq(x, '_')) & ascii);
-    *dot = gwr_swar__bits(gwr_swar__eq(x, '.') & ascii);
-}
-#endif
-
-/* Path bytes: ok = letters, digits, '-', '_', '~', '/', '.'; stop = '?'
- * or '#' (the end of the path part). */
-static inline void
-path_classes(uint64_t lo, uint64_t hi, unsigned *ok, unsigned *slash,
-             unsigned *dot, unsigned *stop)
-{
-#ifdef GWR_SIMD16
-    __m128i x = gwr_simd__words(lo, hi);
-    unsigned plain;
-    gwr_simd__path16v(x, &plain, slash);
-    *dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
-    *stop = (unsigned)_mm_movemask_epi8(
-        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('?')),
-                     _mm_cmpeq_epi8(x, _mm_set1_epi8('#'))));
-    *ok = plain | *dot;
-#else
-    unsigned o1, s1, d1, t1;
-    path_word(lo, ok, slash, dot, stop);
-    path_word(hi, &o1, &s1, &d1, &t1);
-    *ok |= o1 << 8;
-    *slash |= s1 << 8;
-    *dot |= d1 << 8;
-    *stop |= t1 << 8;
-#endif
-}
-
-/* Host bytes: name = lowercase letters, digits, '-', '_'. */
-static inline void
-host_classes(uint64_t lo, uint64_t hi, unsigned *name, unsigned *dot)
-{
-#ifdef GWR_SIMD16
-    gwr_simd__host16v(gwr_simd__words(lo, hi), name, dot);
-#else
-    unsigned n1, d1;
-    host_word(lo, name, dot);
-    host_word(hi, &n1, &d1);
-    *name |= n1 << 8;
-    *dot |= d1 << 8;
-#endif
-}
-
-/* ---- fused scans ------------------------------------------------------- */
+/* ---- fused scans: the string and its padded copy ---------------------- */
 
 /* Longest path part / host the fused scans take: their byte classes are
  * collected as 64-bit masks. Longer ones (rare) take the plain way. */
 #define SCAN_MAX 64
 
-/* The 16 bytes at i of a string of n bytes as two words, bytes past the
- * end zero; *valid gets the bits of the bytes that exist. */
-static inline void
-scan_block(const char *p, size_t n, size_t i, uint64_t w[2], unsigned *valid)
+/* A path or host the scans take has at most SCAN_MAX / 2 - 1 separators
+ * that make a key (each follows a byte that is not a separator; a path's
+ * first '/' makes none): key arrays that long never fill up. */
+#define SCAN_KEYS_MAX (SCAN_MAX / 2 - 1)
+
+/* The scans step through the string a vector at a time: 16 bytes with
+ * SSE2, else one 8-byte word. */
+#ifdef GWR_SIMD16
+typedef __m128i scan_vec;
+#else
+typedef uint64_t scan_vec;
+#endif
+#define SCAN_STEP sizeof(scan_vec)
+
+/*
+ * Each scan copies the string into a local buffer as it reads it, and
+ * puts zeros after it: then every word of every piece, wherever it sits,
+ * is one plain load from the buffer (the bytes past the piece masked
+ * off), where reading the string itself needs a branch at its end to
+ * stay inside it. Room for a string of SCAN_MAX bytes and the padding.
+ */
+#define SCAN_BUF (SCAN_MAX + 8)
+
+/* The SCAN_STEP bytes at p + at, also copied to buf + at. */
+static inline scan_vec
+scan_load(char *buf, const char *p, size_t at)
 {
-    size_t r = n - i;
-    w[0] = r >= 8 ? gwr_swar__load(p + i) : gwr_swar__load_end(p, n, i);
-    w[1] = r >= 16 ? gwr_swar__load(p + i + 8)
-         : r > 8   ? gwr_swar__load_end(p, n, i + 8) : 0;
-    *valid = r >= 16 ? 0xffffu : (1u << r) - 1;
+#ifdef GWR_SIMD16
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + at));
+    _mm_storeu_si128((__m128i *)(void *)(buf + at), x);
+    return x;
+#else
+    uint64_t w = gwr_swar__load(p + at);
+    gwr_swar__store(buf + at, w);
+    return w;
+#endif
 }
+
+/* A string shorter than SCAN_STEP: its len bytes and zeros after them,
+ * as a vector and in the first SCAN_STEP bytes of buf. */
+static inline scan_vec
+scan_load_short(char *buf, const char *p, size_t len)
+{
+#ifdef GWR_SIMD16
+    uint64_t lo, hi = 0;
+    if (len >= 8) {
+        lo = gwr_swar__load(p);
+        /* Bytes 8 to len are the top len - 8 of the last eight; shifted
+         * in two steps so that len 8 (no byte) never shifts by 64. */
+        hi = gwr_swar__load(p + len - 8) >> 8 >> (8 * (15 - len));
+    } else {
+        lo = gwr_swar__load_small(p, len);
+    }
+    gwr_swar__store(buf, lo);
+    gwr_swar__store(buf + 8, hi);
+    return gwr_simd__words(lo, hi);
+#else
+    uint64_t w = gwr_swar__load_small(p, len);
+    gwr_swar__store(buf, w);
+    return w;
+#endif
+}
+
+/* A word of zeros in buf after the string's len bytes: a word load at
+ * any offset up to len then reads string bytes, then zeros. */
+static inline void
+scan_pad(char *buf, size_t len)
+{
+    gwr_swar__store(buf + len, 0);
+}
+
+/* w & keep_mask[n] is gwr_swar__keep(w, n): one and, where the shifted
+ * mask takes four instructions. */
+static const uint64_t keep_mask[8] = {
+    0, 0xff, 0xffff, 0xffffff, 0xffffffff, UINT64_C(0xffffffffff),
+    UINT64_C(0xffffffffffff), UINT64_C(0xffffffffffffff),
+};
+
+/* Mix the piece [a, b) of the padded copy into h: the steps of
+ * gwr_keyhash__piece(), each word one load. */
+static inline uint64_t
+scan_piece(uint64_t h, const char *buf, size_t a, size_t b)
+{
+    size_t i = a;
+    if (GWR_UNLIKELY(b - a >= 8))     /* most pieces are shorter */
+        for (; b - i >= 8; i += 8)
+            h = gwr_keyhash__step(h, gwr_swar__load(buf + i));
+    return gwr_keyhash__close(h, gwr_swar__load(buf + i) & keep_mask[b - i],
+                              b - a);
+}
+
+/* ---- byte classes of a vector (bit k = byte k) ------------------------- */
+
+#ifdef GWR_SIMD16
+/* Bytes of x in [lo, hi] (lo <= hi < 0x80), with one add and one compare:
+ * the add moves lo to -128, so the range is what lands below
+ * -128 + (hi - lo + 1), and every byte outside it (>= 0x80 too) lands
+ * above. */
+static inline __m128i
+simd_in(__m128i x, unsigned char lo, unsigned char hi)
+{
+    return _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - lo))),
+                          _mm_set1_epi8((char)(0x80 + (hi - lo) + 1)));
+}
+#else
+/* Byte masks as bits. A byte >= 0x80 is in no class (its high bit is
+ * cleared before the range tests, which need that). */
+static inline unsigned
+word_bits(uint64_t w, uint64_t mask)
+{
+    return gwr_swar__bits(mask & ~w & GWR_SWAR_HIGHS);
+}
+#endif
+
+/* Path bytes: ok = letters, digits, '-', '_', '~', '.', '/' (a byte not
+ * ok ends the path part or rejects the scan). */
+static inline void
+path_classes(scan_vec x, unsigned *ok, unsigned *slash, unsigned *dot)
+{
+#ifdef GWR_SIMD16
+    /* x | 0x20 is a lowercase letter exactly for the letters; '-' to '9'
+     * are "-./" and the digits. */
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(simd_in(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z'),
+                     simd_in(x, '-', '9')),
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('_')),
+                     _mm_cmpeq_epi8(x, _mm_set1_epi8('~'))));
+    *ok = (unsigned)_mm_movemask_epi8(m);
+    *slash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+    *dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+#else
+    uint64_t y = x & GWR_SWAR_LOWS;
+    *ok = word_bits(x, gwr_swar__range(y, 'a', 'z') |
+                       gwr_swar__range(y, 'A', 'Z') |
+                       gwr_swar__range(y, '-', '9') |
+                       gwr_swar__eq(y, '_') | gwr_swar__eq(y, '~'));
+    *slash = word_bits(x, gwr_swar__eq(y, '/'));
+    *dot = word_bits(x, gwr_swar__eq(y, '.'));
+#endif
+}
+
+/* Host bytes: name = lowercase letters, digits, '-', '_'. */
+static inline void
+host_classes(scan_vec x, unsigned *name, unsigned *dot)
+{
+#ifdef GWR_SIMD16
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(simd_in(x, 'a', 'z'), simd_in(x, '0', '9')),
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+                     _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))));
+    *name = (unsigned)_mm_movemask_epi8(m);
+    *dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+#else
+    uint64_t y = x & GWR_SWAR_LOWS;
+    *name = word_bits(x, gwr_swar__range(y, 'a', 'z') |
+                         gwr_swar__range(y, '0', '9') |
+                         gwr_swar__eq(y, '-') | gwr_swar__eq(y, '_'));
+    *dot = word_bits(x, gwr_swar__eq(y, '.'));
+#endif
+}
+
+/* Bits 0 to n - 1 (1 <= n <= 64). */
+static inline uint64_t
+low_bits(size_t n)
+{
+    return (UINT64_C(2) << (n - 1)) - 1;
+}
+
+/* ---- the scans ---------------------------------------------------------- */
 
 int
 gwr_scan__path(gwr_str target, gwr_str *path, gwr_str *query,
                gwr_path_keys *k)
 {
     const char *p = target.ptr;
-    size_t n = target.len, end = n;
+    size_t n = target.len;
     if (n == 0 || p == NULL || p[0] != '/')
         return 0;
-    /* Pass 1, 16 bytes per step: where the path part ends (the first
-     * '?' or '#'), its slashes and dots, and that it holds nothing else. */
-    uint64_t slash = 0, dot = 0;
-    for (size_t i = 0;; i += 16) {
-        if (i >= n)
-            break;
-        if (i >= SCAN_MAX)
-            return 0;
-        uint64_t w[2];
-        unsigned valid, ok, sl, dt, stop;
-        scan_block(p, n, i, w, &valid);
-        path_classes(w[0], w[1], &ok, &sl, &dt, &stop);
-        unsigned bad = ~ok & valid;
-        if (bad != 0) {
-            unsigned b = gwr_swar__low_bit(bad);
-            if (!((stop >> b) & 1u))
-                return 0;         /* an escape or another byte */
-            valid = (1u << b) - 1;
-            end = i + b;
+    /* Pass 1, a vector per step: the classes of the first SCAN_MAX bytes
+     * (the path part must end inside them) into a padded copy. */
+    size_t len = n < SCAN_MAX ? n : SCAN_MAX;
+    char buf[SCAN_BUF];
+    uint64_t ok = 0, slash = 0, dot = 0;
+    unsigned o, s, d;
+    if (len < SCAN_STEP) {
+        path_classes(scan_load_short(buf, p, len), &o, &s, &d);
+        ok = o, slash = s, dot = d;
+    } else {
+        /* The last step ends at len, overlapping the one before (same
+         * bytes, same classes). */
+        size_t i = 0, last = len - SCAN_STEP;
+        for (; i < last; i += SCAN_STEP) {
+            path_classes(scan_load(buf, p, i), &o, &s, &d);
+            ok |= (uint64_t)o << i;
+            slash |= (uint64_t)s << i;
+            dot |= (uint64_t)d << i;
         }
-        slash |= (uint64_t)(sl & valid) << i;
-        dot |= (uint64_t)(dt & valid) << i;
-        if (end < n)
-            break;
+        path_classes(scan_load(buf, p, last), &o, &s, &d);
+        ok |= (uint64_t)o << last;
+        slash |= (uint64_t)s << last;
+        dot |= (uint64_t)d << last;
     }
-    if (end > SCAN_MAX)
+    scan_pad(buf, len);
+    /* The path part ends at the first byte that is not ok: it must be
+     * '?' or '#', or there must be none and nothing after SCAN_MAX. */
+    size_t end = len;
+    uint64_t bad = ~ok & low_bits(len);
+    if (bad != 0) {
+        end = gwr_swar__low_bit(bad);
+        if (p[end] != '?' && p[end] != '#')
+            return 0;             /* an escape or another byte */
+        slash &= (UINT64_C(1) << end) - 1;    /* end < len <= 64 */
+        dot &= (UINT64_C(1) << end) - 1;
+    } else if (n > SCAN_MAX) {
         return 0;
+    }
     /* "//" and a segment starting with '.' ("/./", "/..", but also a
      * plain "/.well-known": the normalizer decides those). */
     if ((slash | dot) & (slash << 1))
         return 0;
-    /* Pass 2: the pieces between the slashes, from the masks. */
-    uint64_t h = gwr_keyhash__piece(GWR_KEYHASH_SEED, p, n, 0, 0); /* "" */
-    uint64_t rest = slash & (slash - 1);   /* every '/' but the first */
-    size_t np = 0;
-    int deep = 0;
-    for (size_t a = 1;;) {
-        size_t b = rest != 0 ? gwr_swar__low_bit(rest) : end;
-        h = gwr_keyhash__piece(h, p, n, a, b);
-        if (rest == 0)
-            break;
-        if (np < PATH_HASHES) {
-            k->at[np] = (uint32_t)b;
-            k->h[np++] = h;
-        } else {
-            deep = 1;
-        }
-        rest &= rest - 1;
-        a = b + 1;
-    }
-    k->n = np;
-    k->deep = deep;
-    k->full = h;
     *path = (gwr_str){ p, end };
     if (end < n && p[end] == '?') {
         size_t q = end + 1;
@@ -232,6 +308,26 @@ gwr_scan__path(gwr_str target, gwr_str *path, gwr_str *query,
     } else {
         *query = (gwr_str){ NULL, 0 };
     }
+    /* Pass 2 (after the split, which leaves fewer values live across
+     * it): the pieces between the slashes, from the mask, the first the
+     * empty one before the leading '/'. */
+    uint64_t h = gwr_keyhash__close(GWR_KEYHASH_SEED, 0, 0);
+    size_t np = 0, a = 1;
+    int deep = 0;
+    for (uint64_t rest = slash & (slash - 1); rest != 0; rest &= rest - 1) {
+        size_t b = gwr_swar__low_bit(rest);
+        h = scan_piece(h, buf, a, b);
+        if (PATH_HASHES >= SCAN_KEYS_MAX || np < PATH_HASHES) {
+            k->at[np] = (uint32_t)b;
+            k->h[np++] = h;
+        } else {
+            deep = 1;
+        }
+        a = b + 1;
+    }
+    k->full = scan_piece(h, buf, a, end);
+    k->n = np;
+    k->deep = deep;
     return 1;
 }
 
@@ -242,36 +338,44 @@ gwr_scan__host(gwr_str host, gwr_host_keys *k)
     size_t n = host.len;
     if (n == 0 || p == NULL || n > SCAN_MAX)
         return 0;
+    char buf[SCAN_BUF];
     uint64_t name = 0, dot = 0;
-    for (size_t i = 0; i < n; i += 16) {
-        uint64_t w[2];
-        unsigned valid, nm, dt;
-        scan_block(p, n, i, w, &valid);
-        host_classes(w[0], w[1], &nm, &dt);
-        name |= (uint64_t)(nm & valid) << i;
-        dot |= (uint64_t)(dt & valid) << i;
+    unsigned nm, dt;
+    if (n < SCAN_STEP) {
+        host_classes(scan_load_short(buf, p, n), &nm, &dt);
+        name = nm, dot = dt;
+    } else {
+        /* The last step ends at n, overlapping the one before. */
+        size_t i = 0, last = n - SCAN_STEP;
+        for (; i < last; i += SCAN_STEP) {
+            host_classes(scan_load(buf, p, i), &nm, &dt);
+            name |= (uint64_t)nm << i;
+            dot |= (uint64_t)dt << i;
+        }
+        host_classes(scan_load(buf, p, last), &nm, &dt);
+        name |= (uint64_t)nm << last;
+        dot |= (uint64_t)dt << last;
     }
-    uint64_t all = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
-    if ((name | dot) != all)
-        return 0;                 /* upper case, a port, another byte */
-    if ((dot & 1u) || ((dot >> (n - 1)) & 1u) || (dot & (dot >> 1)))
-        return 0;                 /* an empty label or a trailing dot */
+    scan_pad(buf, n);
+    /* Upper case, a port, another byte; an empty label (a dot first or
+     * after a dot) or a trailing dot (no bit of the masks is past n). */
+    if ((~(name | dot) & low_bits(n)) | (dot & (1u | (dot >> 1))) |
+        (dot >> (n - 1)))
+        return 0;
     /* The labels right to left, from the dot mask. */
     uint64_t h = GWR_KEYHASH_SEED;
-    size_t nk = 0;
-    for (size_t b = n;;) {
-        size_t a = dot != 0 ? gwr_swar__high_bit(dot) + 1 : 0;
-        h = gwr_keyhash__piece(h, p, n, a, b);
-        if (dot == 0)
-            break;
-        if (nk < WILD_SUFFIXES) {
-            k->at[nk] = a - 1;
+    size_t nk = 0, b = n;
+    while (dot != 0) {
+        size_t at = gwr_swar__high_bit(dot);
+        h = scan_piece(h, buf, at + 1, b);
+        if (WILD_SUFFIXES >= SCAN_KEYS_MAX || nk < WILD_SUFFIXES) {
+            k->at[nk] = at;
             k->h[nk++] = h;
         }
-        dot &= ~(UINT64_C(1) << (a - 1));
-        b = a - 1;
+        dot &= ~(UINT64_C(1) << at);
+        b = at;
     }
+    k->full = scan_piece(h, buf, 0, b);
     k->n = nk;
-    k->full = h;
     return 1;
 }

@@ -39,6 +39,14 @@ gwr_swar__load(const char *p)
     return gwr_swar__le(w);
 }
 
+/* Store w at p, bits 8k..8k+7 as byte k (the inverse of the load). */
+static inline void
+gwr_swar__store(char *p, uint64_t w)
+{
+    w = gwr_swar__le(w);
+    memcpy(p, &w, 8);
+}
+
 /* n < 8 bytes at p in the low bytes, the rest zero. */
 static inline uint64_t
 gwr_swar__load_tail(const char *p, size_t n)
@@ -133,7 +141,8 @@ static inline unsigned
 gwr_swar__high_bit(uint64_t m)
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return 63u - (unsigned)__builtin_clzll(m);
+    /* 63 - clz, as the xor the compiler folds into one bsr. */
+    return (unsigned)__builtin_clzll(m) ^ 63u;
 #else
     unsigned k = 0;
     while (m >>= 1)
@@ -371,6 +380,15 @@ gwr_keyhash__step(uint64_t h, uint64_t w)
     return h ^ (h >> 29);
 }
 
+/* The closing step of a piece of n bytes: w is its last partial word
+ * (fewer than eight bytes, the rest zero; 0 when n is a multiple of 8). */
+static inline uint64_t
+gwr_keyhash__close(uint64_t h, uint64_t w, size_t n)
+{
+    return gwr_keyhash__step(h, w ^ ((uint64_t)n << 56) ^
+                                    UINT64_C(0x94d049bb133111eb));
+}
+
 /* Mix the piece [a, b) of the n bytes at s into h: its whole words,
  * then one closing step with the last partial word (read with one load
  * where the string allows, never past its end) and the piece's length in
@@ -389,8 +407,7 @@ gwr_keyhash__piece(uint64_t h, const char *s, size_t n, size_t a, size_t b)
         w = n - i >= 8 ? gwr_swar__load(s + i) : gwr_swar__load_end(s, n, i);
         w = gwr_swar__keep(w, b - i);
     }
-    return gwr_keyhash__step(h, w ^ ((uint64_t)(b - a) << 56) ^
-                                    UINT64_C(0x94d049bb133111eb));
+    return gwr_keyhash__close(h, w, b - a);
 }
 
 #endif /* GWR_SWAR_H */

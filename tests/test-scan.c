@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -22,6 +23,9 @@
 #include "scan.h"
 #include "swar.h"
 #include "table_int.h"
+
+/* The fused scans' length limit (SCAN_MAX in lib/scan.c). */
+#define SCAN_TEST_MAX 64
 
 static uint64_t
 next(uint64_t *x)
@@ -199,6 +203,190 @@ test_scan_host_agrees(void **state)
     assert_true(taken > 5000);
 }
 
+/* The fused scan's keys are exactly the plain hash's. */
+static void
+assert_path_keys_equal(const gwr_path_keys *a, const gwr_path_keys *b)
+{
+    assert_int_equal(a->n, b->n);
+    assert_int_equal(a->deep, b->deep);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_int_equal(a->at[i], b->at[i]);
+        assert_true(a->h[i] == b->h[i]);
+    }
+    assert_true(a->full == b->full);
+}
+
+static void
+assert_host_keys_equal(const gwr_host_keys *a, const gwr_host_keys *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_int_equal(a->at[i], b->at[i]);
+        assert_true(a->h[i] == b->h[i]);
+    }
+    assert_true(a->full == b->full);
+}
+
+/* A copy of s in an allocation of exactly n bytes (plain malloc: ASan
+ * puts a redzone right after it, so a scan that reads one byte past the
+ * end fails). */
+static char *
+exact_copy(const char *s, size_t n)
+{
+    char *c = malloc(n ? n : 1);
+    assert_non_null(c);
+    memcpy(c, s, n);
+    return c;
+}
+
+/* Bytes the scans take inside a piece (the first byte of a path segment
+ * is never '.'). */
+static const char piece_bytes[] = "abzAZ09-_~.qm";
+
+static char
+piece_byte(size_t pos, size_t salt, int first)
+{
+    char c = piece_bytes[(pos * 7 + salt) % (sizeof(piece_bytes) - 1)];
+    return first && c == '.' ? 'x' : c;
+}
+
+/* Normal paths of every length up to the limit, cut into pieces of
+ * every length 1..20 at every offset (so pieces start and end at every
+ * byte of a word and cross word and block boundaries), the last piece
+ * empty when the path ends in '/': all taken, with the plain hash's
+ * keys. Longer pieces (up to the whole path) at offset 0. Each also
+ * followed by a query or a fragment. Not taken: "//" or "/." at every
+ * position, and a path one byte over the limit. */
+static void
+test_scan_path_every_layout(void **state)
+{
+    (void)state;
+    char t[SCAN_TEST_MAX + 16];
+    size_t checked = 0;
+    for (size_t len = 1; len <= SCAN_TEST_MAX; len++) {
+        for (size_t piece = 1; piece < len || piece == 1; piece++) {
+            size_t phases = piece <= 20 ? piece + 1 : 1;
+            for (size_t phase = 0; phase < phases; phase++) {
+                t[0] = '/';
+                for (size_t i = 1; i < len; i++) {
+                    int start = t[i - 1] == '/';
+                    int cut = (i + phase) % (piece + 1) == 0 && !start;
+                    t[i] = cut ? '/' : piece_byte(i, piece + phase, start);
+                }
+                static const char *const tails[] = { "", "?q=1&r#f", "#frag" };
+                for (int tail = 0; tail < 3; tail++) {
+                    size_t n = len + strlen(tails[tail]);
+                    memcpy(t + len, tails[tail], n - len);
+                    char *in = exact_copy(t, n);
+                    gwr_str tgt = { in, n }, path, query;
+                    gwr_path_keys k, plain;
+                    int r = gwr_scan__path(tgt, &path, &query, &k);
+                    /* Taken when the string is inside the limit, or the
+                     * path part ends before it; a path part of exactly
+                     * the limit followed by more may go either way. */
+                    if (!r && (len < SCAN_TEST_MAX || n == SCAN_TEST_MAX))
+                        fail_msg("%.*s not taken", (int)n, in);
+                    if (r) {
+                        assert_ptr_equal(path.ptr, in);
+                        assert_int_equal(path.len, len);
+                        if (tail == 1) {       /* "q=1&r" */
+                            assert_ptr_equal(query.ptr, in + len + 1);
+                            assert_int_equal(query.len, 5);
+                        } else {
+                            assert_null(query.ptr);
+                        }
+                        gwr_scan__hash_path(path, &plain);
+                        assert_path_keys_equal(&k, &plain);
+                        check_path_keys(path, &k);
+                        checked++;
+                    }
+                    free(in);
+                }
+            }
+        }
+    }
+    /* A segment starting with '.' or an empty one, at every position. */
+    for (size_t len = 2; len <= SCAN_TEST_MAX; len++) {
+        for (size_t at = 1; at < len; at++) {
+            for (int c = 0; c < 2; c++) {
+                for (size_t i = 0; i < len; i++)
+                    t[i] = i == 0 ? '/' : piece_byte(i, len, t[i - 1] == '/');
+                t[at - 1] = '/';
+                t[at] = c ? '.' : '/';
+                char *in = exact_copy(t, len);
+                gwr_str path, query;
+                gwr_path_keys k;
+                assert_int_equal(
+                    gwr_scan__path((gwr_str){ in, len }, &path, &query, &k), 0);
+                free(in);
+            }
+        }
+    }
+    memset(t, 'a', SCAN_TEST_MAX + 1);
+    t[0] = '/';
+    gwr_str over = { exact_copy(t, SCAN_TEST_MAX + 1), SCAN_TEST_MAX + 1 };
+    gwr_str path, query;
+    gwr_path_keys k;
+    assert_int_equal(gwr_scan__path(over, &path, &query, &k), 0);
+    free((char *)over.ptr);
+    print_message("# %zu paths checked\n", checked);
+}
+
+/* Normal hosts of every length up to the limit, cut into labels of
+ * every length 1..20 at every offset, and longer labels at offset 0: all
+ * taken, with the plain hash's keys. Not taken: a dot first, last or
+ * after a dot, at every position, and a host one byte over the limit. */
+static void
+test_scan_host_every_layout(void **state)
+{
+    (void)state;
+    static const char label_bytes[] = "abz09-_mq";
+    char h[SCAN_TEST_MAX + 16];
+    size_t checked = 0;
+    for (size_t len = 1; len <= SCAN_TEST_MAX; len++) {
+        for (size_t label = 1; label <= len; label++) {
+            size_t phases = label <= 20 ? label + 1 : 1;
+            for (size_t phase = 0; phase < phases; phase++) {
+                for (size_t i = 0; i < len; i++) {
+                    int cut = (i + phase) % (label + 1) == label && i > 0 &&
+                              i + 1 < len && h[i - 1] != '.';
+                    h[i] = cut ? '.' : label_bytes[(i * 5 + label + phase) %
+                                                   (sizeof(label_bytes) - 1)];
+                }
+                char *in = exact_copy(h, len);
+                gwr_str host = { in, len };
+                gwr_host_keys k, plain;
+                if (!gwr_scan__host(host, &k))
+                    fail_msg("%.*s not taken", (int)len, in);
+                gwr_scan__hash_host(host, &plain);
+                assert_host_keys_equal(&k, &plain);
+                check_host_keys(host, &k);
+                checked++;
+                free(in);
+            }
+        }
+    }
+    for (size_t len = 1; len <= SCAN_TEST_MAX; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (size_t i = 0; i < len; i++)
+                h[i] = label_bytes[i % (sizeof(label_bytes) - 1)];
+            h[at] = '.';
+            if (at > 0 && at + 1 < len)
+                h[at - 1] = '.';      /* "..": an empty label */
+            char *in = exact_copy(h, len);
+            gwr_host_keys k;
+            assert_int_equal(gwr_scan__host((gwr_str){ in, len }, &k), 0);
+            free(in);
+        }
+    }
+    memset(h, 'a', SCAN_TEST_MAX + 1);
+    gwr_str over = { exact_copy(h, SCAN_TEST_MAX + 1), SCAN_TEST_MAX + 1 };
+    gwr_host_keys k;
+    assert_int_equal(gwr_scan__host(over, &k), 0);
+    free((char *)over.ptr);
+    print_message("# %zu hosts checked\n", checked);
+}
+
 static int
 eq_ci_bytes(const char *a, const char *b, size_t n)
 {
@@ -283,6 +471,8 @@ main(void)
         cmocka_unit_test(test_scan_path_cases),
         cmocka_unit_test(test_scan_path_agrees),
         cmocka_unit_test(test_scan_host_agrees),
+        cmocka_unit_test(test_scan_path_every_layout),
+        cmocka_unit_test(test_scan_host_every_layout),
         cmocka_unit_test(test_swar_eq_ci_and_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
