@@ -110,6 +110,8 @@ static volatile uint64_t g_sink;
 
 /* ---- environment ---------------------------------------------------------- */
 
+static void print_latency(int quick);
+
 static void
 print_env(const bench_opts *o)
 {
@@ -150,7 +152,70 @@ print_env(const bench_opts *o)
     char la[128];
     loadavg(la, sizeof(la));
     printf("seed:      0x%016llx\n", (unsigned long long)o->seed);
-    printf("machine:   /proc/loadavg at start: %s\n\n", la);
+    printf("machine:   /proc/loadavg at start: %s\n", la);
+    if (!o->callgrind)        /* under valgrind it would take minutes */
+        print_latency(o->quick);
+    printf("\n");
+}
+
+/* ---- memory latency ------------------------------------------------------- */
+
+/* What one dependent load costs on this machine when the data is spread
+ * over a working set of a given size (a random cycle of 64-byte lines,
+ * each holding the address of the next): the price of each link of the
+ * chain a match follows through the table (docs/PERFORMANCE.md "Where
+ * the time goes"). The table at 1k / 10k / 100k rules is ~0.5 / 5 /
+ * 47 MB. */
+static void
+print_latency(int quick)
+{
+    static const size_t kib[] = { 32, 256, 1024, 4096, 8192, 16384, 65536 };
+    size_t n_sizes = sizeof(kib) / sizeof(kib[0]);
+    if (quick)
+        n_sizes = 4;          /* up to 4 MiB: a second less */
+    printf("memory:    dependent-load latency by working set (random "
+           "64-byte lines):");
+    uint64_t rng = UINT64_C(0x9e3779b97f4a7c15);
+    for (size_t s = 0; s < n_sizes; s++) {
+        size_t n = kib[s] * 1024 / 64;
+        size_t *order = malloc(n * sizeof(*order));
+        char *lines = malloc(n * 64);
+        if (order == NULL || lines == NULL) {
+            free(order);
+            free(lines);
+            printf(" (out of memory)");
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        for (size_t i = n - 1; i > 0; i--) {     /* Fisher-Yates */
+            rng = rng * UINT64_C(6364136223846793005) + 1442695040888963407u;
+            size_t j = (size_t)((rng >> 33) % (i + 1));
+            size_t t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char *next = lines + order[(i + 1) % n] * 64;
+            memcpy(lines + order[i] * 64, &next, sizeof(next));
+        }
+        char *p = lines;
+        for (size_t i = 0; i < n; i++)          /* one lap to warm up */
+            memcpy(&p, p, sizeof(p));
+        size_t steps = 2000000;
+        double t0 = now_s();
+        for (size_t i = 0; i < steps; i++)
+            memcpy(&p, p, sizeof(p));
+        double ns = (now_s() - t0) * 1e9 / (double)steps;
+        g_sink += (uint64_t)(uintptr_t)p;
+        if (kib[s] >= 1024)
+            printf(" %zu MiB %.0f ns%s", kib[s] / 1024, ns,
+                   s + 1 < n_sizes ? "," : "\n");
+        else
+            printf(" %zu KiB %.1f ns,", kib[s], ns);
+        free(order);
+        free(lines);
+    }
 }
 
 /* ---- one case ------------------------------------------------------------- */
