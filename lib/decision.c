@@ -267,13 +267,12 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     /* d->grpc and its parts were cleared with the decision (dec_clear). */
     /* Host: port ignored, lowercased, one trailing dot dropped (§3.2).
      * No Host at all only matches hostname-less listeners and routes.
-     * A host already in that form is checked and hashed in one pass
+     * A host already in that form, or followed only by a port, is
+     * checked and hashed in one pass and viewed without the port
      * (lib/scan.h); any other is normalized, then hashed. */
     gwr_str host = { "", 0 };
     if (d->host_raw.len > 0) {
-        if (gwr_scan__host(d->host_raw, &d->hkeys)) {
-            host = d->host_raw;
-        } else {
+        if (!gwr_scan__host(d->host_raw, &host, &d->hkeys)) {
             rc = gwr_hostname__normalize_request_view(d->host_raw, d->hostbuf.ptr,
                                                       d->hostbuf.cap, &host);
             if (rc != GWR_OK)

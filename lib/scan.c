@@ -331,8 +331,24 @@ gwr_scan__path(gwr_str target, gwr_str *path, gwr_str *query,
     return 1;
 }
 
+/* The n bytes at p are a port the normalizer ignores: at most five
+ * digits (none is allowed) and at most 65535. */
+static int
+port_ok(const char *p, size_t n)
+{
+    if (n > 5)
+        return 0;
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+        v = v * 10 + (uint32_t)(p[i] - '0');
+    }
+    return v <= 65535;
+}
+
 int
-gwr_scan__host(gwr_str host, gwr_host_keys *k)
+gwr_scan__host(gwr_str host, gwr_str *name_out, gwr_host_keys *k)
 {
     const char *p = host.ptr;
     size_t n = host.len;
@@ -357,10 +373,20 @@ gwr_scan__host(gwr_str host, gwr_host_keys *k)
         dot |= (uint64_t)dt << last;
     }
     scan_pad(buf, n);
-    /* Upper case, a port, another byte; an empty label (a dot first or
-     * after a dot) or a trailing dot (no bit of the masks is past n). */
-    if ((~(name | dot) & low_bits(n)) | (dot & (1u | (dot >> 1))) |
-        (dot >> (n - 1)))
+    /* The first byte outside the name alphabet may start a port, which
+     * the name ends before (the normalizer's first ':'); any other one
+     * (upper case, ...) leaves the host to the normalizer. */
+    uint64_t other = ~(name | dot) & low_bits(n);
+    if (other != 0) {
+        size_t at = gwr_swar__low_bit(other);
+        if (at == 0 || p[at] != ':' || !port_ok(p + at + 1, n - at - 1))
+            return 0;
+        n = at;
+        dot &= low_bits(n);
+    }
+    /* An empty label (a dot first or after a dot) or a trailing dot (no
+     * bit of the mask is past n). */
+    if ((dot & (1u | (dot >> 1))) | (dot >> (n - 1)))
         return 0;
     /* The labels right to left, from the dot mask. */
     uint64_t h = GWR_KEYHASH_SEED;
@@ -377,5 +403,6 @@ gwr_scan__host(gwr_str host, gwr_host_keys *k)
     }
     k->full = scan_piece(h, buf, 0, b);
     k->n = nk;
+    *name_out = (gwr_str){ p, n };
     return 1;
 }

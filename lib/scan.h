@@ -61,9 +61,12 @@ void gwr_scan__hash_host(gwr_str host, gwr_host_keys *k);
  * 0: not taken, nothing meaningful written. */
 int gwr_scan__path(gwr_str target, gwr_str *path, gwr_str *query,
                    gwr_path_keys *k);
-/* Fused scan of a request Host: 1 when it is already normal (non-empty;
- * lowercase letters, digits, '-', '_', '.'; no empty label, no trailing
- * dot, no port), with *k as gwr_scan__hash_host(). 0: not taken. */
-int gwr_scan__host(gwr_str host, gwr_host_keys *k);
+/* Fused scan of a request Host: 1 when its name is already normal
+ * (non-empty; lowercase letters, digits, '-', '_', '.'; no empty label,
+ * no trailing dot), followed by nothing or by ':' and a port of at most
+ * five digits up to 65535 (what the normalizer ignores), with *name the
+ * name part of host (a view: the bytes before ':') and *k as
+ * gwr_scan__hash_host() of it. 0: not taken (the normalizer decides). */
+int gwr_scan__host(gwr_str host, gwr_str *name, gwr_host_keys *k);
 
 #endif /* GWR_SCAN_H */

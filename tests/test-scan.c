@@ -179,12 +179,16 @@ test_scan_host_agrees(void **state)
         size_t len = (size_t)(next(&x) % (iter & 1 ? 72 : 24));
         for (size_t i = 0; i < len; i++)
             h[i] = alpha[next(&x) % (sizeof(alpha) - 1)];
-        gwr_str in = { h, len }, out;
+        gwr_str in = { h, len }, out, name;
         gwr_host_keys k;
-        int r = gwr_scan__host(in, &k);
+        int r = gwr_scan__host(in, &name, &k);
         int rn = gwr_hostname__normalize_request(in, b1, sizeof(b1), &out, NULL);
-        int unchanged = rn == GWR_OK && out.len == len &&
-                        memcmp(out.ptr, h, len) == 0;
+        /* The normalizer left the name (the bytes before the first ':')
+         * as it was, and accepted the port: the scan must take it. */
+        const char *colon = memchr(h, ':', len);
+        size_t cut = colon != NULL ? (size_t)(colon - h) : len;
+        int unchanged = rn == GWR_OK && out.len == cut &&
+                        memcmp(out.ptr, h, cut) == 0;
         if (!r) {
             /* Only hosts over 64 bytes may be normal and not taken. */
             if (unchanged && len > 0 && len <= 64)
@@ -194,10 +198,12 @@ test_scan_host_agrees(void **state)
         taken++;
         if (!unchanged)
             fail_msg("scan took %.*s", (int)len, h);
-        check_host_keys(in, &k);
+        assert_ptr_equal(name.ptr, h);
+        assert_int_equal(name.len, cut);
+        check_host_keys(name, &k);
         gwr_host_keys plain;
-        gwr_scan__hash_host(in, &plain);
-        check_host_keys(in, &plain);
+        gwr_scan__hash_host(name, &plain);
+        check_host_keys(name, &plain);
     }
     print_message("# %zu of 200000 taken\n", taken);
     assert_true(taken > 5000);
@@ -332,6 +338,50 @@ test_scan_path_every_layout(void **state)
     print_message("# %zu paths checked\n", checked);
 }
 
+/* The normal host h[0, len) followed by ':' and each port form: taken
+ * exactly when the normalizer ignores the port (at most five digits, at
+ * most 65535, none allowed) and the whole fits the scan, with the name
+ * as the view and the plain hash's keys of it. Returns the hosts taken. */
+static size_t
+check_host_ports(const char *h, size_t len)
+{
+    static const struct { const char *port; int ok; } ports[] = {
+        { "", 1 }, { "8", 1 }, { "80", 1 }, { "8080", 1 }, { "65535", 1 },
+        { "00080", 1 }, { "65536", 0 }, { "99999", 0 }, { "123456", 0 },
+        { "8a", 0 }, { "8:9", 0 }, { ":", 0 }, { "-1", 0 },
+    };
+    char buf[SCAN_TEST_MAX + 16];
+    size_t taken = 0;
+    for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        size_t pl = strlen(ports[i].port), n = len + 1 + pl;
+        if (n > sizeof(buf))
+            continue;
+        memcpy(buf, h, len);
+        buf[len] = ':';
+        memcpy(buf + len + 1, ports[i].port, pl);
+        char *in = exact_copy(buf, n);
+        gwr_str host = { in, n }, name, norm;
+        gwr_host_keys k, plain;
+        char nb[SCAN_TEST_MAX + 16];
+        int r = gwr_scan__host(host, &name, &k);
+        int rn = gwr_hostname__normalize_request(host, nb, sizeof(nb), &norm,
+                                                 NULL);
+        assert_int_equal(rn == GWR_OK, ports[i].ok);
+        if (r != (ports[i].ok && n <= SCAN_TEST_MAX))
+            fail_msg("%.*s: taken %d", (int)n, in, r);
+        if (r) {
+            assert_ptr_equal(name.ptr, in);
+            assert_int_equal(name.len, len);
+            assert_memory_equal(norm.ptr, in, len);
+            gwr_scan__hash_host(name, &plain);
+            assert_host_keys_equal(&k, &plain);
+            taken++;
+        }
+        free(in);
+    }
+    return taken;
+}
+
 /* Normal hosts of every length up to the limit, cut into labels of
  * every length 1..20 at every offset, and longer labels at offset 0: all
  * taken, with the plain hash's keys. Not taken: a dot first, last or
@@ -354,15 +404,18 @@ test_scan_host_every_layout(void **state)
                                                    (sizeof(label_bytes) - 1)];
                 }
                 char *in = exact_copy(h, len);
-                gwr_str host = { in, len };
+                gwr_str host = { in, len }, name;
                 gwr_host_keys k, plain;
-                if (!gwr_scan__host(host, &k))
+                if (!gwr_scan__host(host, &name, &k))
                     fail_msg("%.*s not taken", (int)len, in);
+                assert_ptr_equal(name.ptr, in);
+                assert_int_equal(name.len, len);
                 gwr_scan__hash_host(host, &plain);
                 assert_host_keys_equal(&k, &plain);
                 check_host_keys(host, &k);
                 checked++;
                 free(in);
+                checked += check_host_ports(h, len);
             }
         }
     }
@@ -375,14 +428,16 @@ test_scan_host_every_layout(void **state)
                 h[at - 1] = '.';      /* "..": an empty label */
             char *in = exact_copy(h, len);
             gwr_host_keys k;
-            assert_int_equal(gwr_scan__host((gwr_str){ in, len }, &k), 0);
+            gwr_str name;
+            assert_int_equal(gwr_scan__host((gwr_str){ in, len }, &name, &k), 0);
             free(in);
         }
     }
     memset(h, 'a', SCAN_TEST_MAX + 1);
     gwr_str over = { exact_copy(h, SCAN_TEST_MAX + 1), SCAN_TEST_MAX + 1 };
     gwr_host_keys k;
-    assert_int_equal(gwr_scan__host(over, &k), 0);
+    gwr_str name;
+    assert_int_equal(gwr_scan__host(over, &name, &k), 0);
     free((char *)over.ptr);
     print_message("# %zu hosts checked\n", checked);
 }
