@@ -183,13 +183,14 @@ print_latency(int quick)
         if (order == NULL || lines == NULL) {
             free(order);
             free(lines);
-            printf(" (out of memory)");
+            printf(" (out of memory)\n");
             break;
         }
         for (size_t i = 0; i < n; i++)
             order[i] = i;
         for (size_t i = n - 1; i > 0; i--) {     /* Fisher-Yates */
-            rng = rng * UINT64_C(6364136223846793005) + 1442695040888963407u;
+            rng = rng * UINT64_C(6364136223846793005) +
+                  UINT64_C(1442695040888963407);
             size_t j = (size_t)((rng >> 33) % (i + 1));
             size_t t = order[i];
             order[i] = order[j];
