@@ -706,7 +706,7 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
             if (m == NULL)
                 return GWR_E_NOMEM;
             m->rule = tu;
-            m->index = (uint32_t)k;
+            m->index = (uint16_t)k;   /* k < 64: the loader's cap */
             if (r->meta.kind == GWR_KIND_GRPC_ROUTE) {
                 TRY(grpc_match(c, rm, m));
             } else {
@@ -717,11 +717,11 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
                     TRY(add_regex(c, m->path, &m->re));
                 TRY(cp(c, rm->method, &m->method));
                 TRY(conv_vmatches(c, rm->query, rm->n_query, &m->query));
-                m->n_query = rm->n_query;
+                m->n_query = (uint16_t)rm->n_query;
                 set_class(m);
             }
             TRY(conv_vmatches(c, rm->headers, rm->n_headers, &m->headers));
-            m->n_headers = rm->n_headers;
+            m->n_headers = (uint16_t)rm->n_headers;
             if (rm->n_headers > 0)
                 c->t->has_header_preds = 1;
             slot->matches[slot->n_matches++] = m;

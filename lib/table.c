@@ -37,6 +37,8 @@ gwr_table__key_hash_rev(gwr_str s)
     return k.full;
 }
 
+_Static_assert(sizeof(tbl_match) <= 80, "tbl_match packs into 80 bytes on LP64");
+
 int
 gwr_smap__build(gwr_arena *a, gwr_smap *m, void *const *values, size_t n,
                 int rev)

@@ -249,22 +249,27 @@ typedef struct tbl_gmatch {
  * small (docs/PERFORMANCE.md: bytes per rule). */
 typedef struct tbl_match {
     /* What the walk reads for every candidate (the rule and the
-     * predicate counts) comes first, so most candidates cost one line. */
+     * predicate counts) comes first, so most candidates cost one line.
+     * 80 bytes: the loader caps matches per rule at 64 and header and
+     * query matches at 16 each (docs/LIMITS.md), so 16-bit counts and
+     * index hold them with room to spare. */
     const tbl_rule *rule;
     gwr_str method;           /* empty = any */
-    uint32_t n_headers;
-    uint32_t n_query;
+    uint16_t n_headers;
+    uint16_t n_query;
+    uint16_t index;           /* in rules[].matches */
     uint8_t cls;              /* TBL_C_* */
     uint8_t path_type;        /* gwr_match_type (gRPC: of the path
                                  equivalent, GEP-1016; display only) */
     uint8_t grpc;             /* a GRPCRoute match: only gRPC requests */
     uint8_t svc_rank, meth_rank;      /* TBL_GSIDE_* */
-    uint32_t index;           /* in rules[].matches */
     tbl_vmatch *headers;
     tbl_vmatch *query;
-    const gwr_regex *re;      /* HTTP REGEX */
-    const tbl_gmatch *g;      /* gRPC method match (never NULL on a
-                                 GRPCRoute match; NULL on HTTPRoute ones) */
+    union {                   /* a match is an HTTPRoute or a GRPCRoute one */
+        const gwr_regex *re;  /* HTTPRoute, cls TBL_C_REGEX */
+        const tbl_gmatch *g;  /* GRPCRoute (grpc set): its method match,
+                                 never NULL; read only when grpc is set */
+    };
     gwr_str path;             /* as written (gRPC: the equivalent path) */
 } tbl_match;
 
