@@ -195,6 +195,21 @@ is_name_char(char c)
 }
 
 int
+gwr_hostname__port(gwr_str port, uint32_t *value)
+{
+    uint32_t v = 0;
+    if (port.len > 5)
+        return 0;
+    for (size_t i = 0; i < port.len; i++) {
+        if (!is_digit(port.ptr[i]))
+            return 0;
+        v = v * 10 + (uint32_t)(port.ptr[i] - '0');
+    }
+    *value = v;
+    return v <= 65535;
+}
+
+int
 gwr_hostname__normalize_request(gwr_str host, char *buf, size_t buflen,
                                 gwr_str *out, uint32_t *port_out)
 {
@@ -227,14 +242,7 @@ gwr_hostname__normalize_request(gwr_str host, char *buf, size_t buflen,
     }
 
     uint32_t pv = 0;
-    if (port.len > 5)
-        return GWR_E_INVAL;
-    for (size_t i = 0; i < port.len; i++) {
-        if (!is_digit(port.ptr[i]))
-            return GWR_E_INVAL;
-        pv = pv * 10 + (uint32_t)(port.ptr[i] - '0');
-    }
-    if (pv > 65535)
+    if (!gwr_hostname__port(port, &pv))
         return GWR_E_INVAL;
 
     /* One trailing dot is the DNS root: "example.com." names the same

@@ -90,6 +90,12 @@ int
 gwr_hostname__normalize_request(gwr_str host, char *buf, size_t buflen,
                                 gwr_str *out, uint32_t *port_out);
 
+/* The port part of a request Host (the bytes after ':'), as
+ * gwr_hostname__normalize_request() accepts it: 0 to 5 digits, at most
+ * 65535 (none reads as 0). 1 and *value, or 0. Shared with the fused
+ * scan (lib/scan.c), which must take exactly the ports this takes. */
+int gwr_hostname__port(gwr_str port, uint32_t *value);
+
 /* gwr_hostname__normalize_request() without the port, for the match path:
  * when host is already normal (lowercase name characters, no port, no
  * trailing dot, no empty label: nearly every request), *out views host

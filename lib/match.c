@@ -308,8 +308,7 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
             return m;
     }
     gwr_str root = { "", 0 };
-    return prefix_of(d, gwr_smap__get_h(&b->paths, root,
-                                        gwr_keyhash__piece(GWR_KEYHASH_SEED, "", 0, 0, 0)));
+    return prefix_of(d, gwr_smap__get_h(&b->paths, root, gwr_keyhash__root()));
 }
 
 static const tbl_listener *

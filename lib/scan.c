@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "hostname.h"
 #include "scan.h"
 #include "swar.h"
 
@@ -311,7 +312,7 @@ gwr_scan__path(gwr_str target, gwr_str *path, gwr_str *query,
     /* Pass 2 (after the split, which leaves fewer values live across
      * it): the pieces between the slashes, from the mask, the first the
      * empty one before the leading '/'. */
-    uint64_t h = gwr_keyhash__close(GWR_KEYHASH_SEED, 0, 0);
+    uint64_t h = gwr_keyhash__root();
     size_t np = 0, a = 1;
     int deep = 0;
     for (uint64_t rest = slash & (slash - 1); rest != 0; rest &= rest - 1) {
@@ -329,22 +330,6 @@ gwr_scan__path(gwr_str target, gwr_str *path, gwr_str *query,
     k->n = np;
     k->deep = deep;
     return 1;
-}
-
-/* The n bytes at p are a port the normalizer ignores: at most five
- * digits (none is allowed) and at most 65535. */
-static int
-port_ok(const char *p, size_t n)
-{
-    if (n > 5)
-        return 0;
-    uint32_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return 0;
-        v = v * 10 + (uint32_t)(p[i] - '0');
-    }
-    return v <= 65535;
 }
 
 int
@@ -379,7 +364,9 @@ gwr_scan__host(gwr_str host, gwr_str *name_out, gwr_host_keys *k)
     uint64_t other = ~(name | dot) & low_bits(n);
     if (other != 0) {
         size_t at = gwr_swar__low_bit(other);
-        if (at == 0 || p[at] != ':' || !port_ok(p + at + 1, n - at - 1))
+        uint32_t port;
+        if (at == 0 || p[at] != ':' ||
+            !gwr_hostname__port((gwr_str){ p + at + 1, n - at - 1 }, &port))
             return 0;
         n = at;
         dot &= low_bits(n);

@@ -389,6 +389,15 @@ gwr_keyhash__close(uint64_t h, uint64_t w, size_t n)
                                     UINT64_C(0x94d049bb133111eb));
 }
 
+/* The hash of the empty key: the root path "/" (whose key is ""), and
+ * the state a path's hash starts from (the empty piece before its
+ * leading '/'). */
+static inline uint64_t
+gwr_keyhash__root(void)
+{
+    return gwr_keyhash__close(GWR_KEYHASH_SEED, 0, 0);
+}
+
 /* Mix the piece [a, b) of the n bytes at s into h: its whole words,
  * then one closing step with the last partial word (read with one load
  * where the string allows, never past its end) and the piece's length in
