@@ -229,6 +229,23 @@ gwr_dec__grpc_request(gwr_str method, const gwr_header *h, size_t nh,
     return gwr_dec__grpc_split(path, svc, meth);
 }
 
+/* The TLS server name, normalized like a Host into buf (its room:
+ * sni.len + 1 bytes). A server name is a DNS name without a port
+ * (RFC 6066 §3): one with ':' or '[', or one the Host normalizer
+ * rejects, selects no listener (DEC_SNI_BAD). */
+static void
+intake_sni(gwr_decision *d, gwr_str sni, char *buf, size_t room)
+{
+    gwr_str name;
+    if (memchr(sni.ptr, ':', sni.len) == NULL && sni.ptr[0] != '[' &&
+        gwr_hostname__normalize_request_view(sni, buf, room, &name) == GWR_OK) {
+        d->sni = name;
+        d->sni_state = DEC_SNI_NAME;
+    } else {
+        d->sni_state = DEC_SNI_BAD;
+    }
+}
+
 int
 gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
 {
@@ -251,10 +268,12 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     d->rh_names = names;
     /* Scratch the match may need, reserved up front so the walk itself
      * cannot fail: joined header values, decoded query names / values,
-     * the normalized host and path (at most 3 bytes per input byte). */
+     * the normalized host and TLS server name (each at most its length +
+     * 1, one after the other) and path (at most 3 bytes per input byte). */
+    size_t sni_room = r->sni.len ? r->sni.len + 1 : 0;
     if ((rc = gwr_dec__buf_reserve(&d->joinbuf, values + 1)) != GWR_OK ||
         (rc = gwr_dec__buf_reserve(&d->qbuf, 2 * r->path.len + 2)) != GWR_OK ||
-        (rc = gwr_dec__buf_reserve(&d->hostbuf, r->host.len + 1)) != GWR_OK ||
+        (rc = gwr_dec__buf_reserve(&d->hostbuf, r->host.len + 1 + sni_room)) != GWR_OK ||
         (rc = gwr_dec__buf_reserve(&d->pathbuf, 3 * r->path.len + 2)) != GWR_OK)
         return rc;
     /* An empty method / scheme reads as "GET" / "http". */
@@ -283,6 +302,9 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
         d->hkeys.n = 0;
     }
     d->host = host;
+    d->sni_state = DEC_SNI_NONE;
+    if (GWR_UNLIKELY(sni_room > 0) && gwr_dec__is_https(d->scheme))
+        intake_sni(d, r->sni, d->hostbuf.ptr + r->host.len + 1, sni_room);
     /* The path likewise: nearly every request path is plain and normal,
      * checked, split from its query and hashed in one pass. */
     gwr_str path, query;
@@ -373,6 +395,10 @@ gwr_table_match(const gwr_table *table, const gwr_request *req,
     if (rc == GWR_OK)
         rc = gwr_match__find(t, d);
     if (rc == GWR_OK) {
+        if (d->match == NULL && d->status == 421) {
+            d->result = GWR_RESULT_RESPOND;   /* misdirected (the walk) */
+            return GWR_OK;
+        }
         if (d->match == NULL) {
             d->result = GWR_RESULT_NO_ROUTE;
             d->status = 404;

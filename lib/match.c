@@ -311,12 +311,14 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
     return prefix_of(d, gwr_smap__get_h(&b->paths, root, gwr_keyhash__root()));
 }
 
+/* §3.1 steps 1-2: the listener on the request's port and protocol whose
+ * hostname takes `name` most specifically (NULL: none). */
 static const tbl_listener *
-pick_listener(const gwr_table *t, const gwr_decision *d)
+pick_listener(const gwr_table *t, const gwr_decision *d, gwr_str name)
 {
     const tbl_listener *best = NULL;
     long best_spec = -1;
-    int https = d->scheme.len == 5 && memcmp(d->scheme.ptr, "https", 5) == 0;
+    int https = gwr_dec__is_https(d->scheme);
     for (size_t i = 0; i < t->n_listeners; i++) {
         const tbl_listener *l = &t->listeners[i];
         if (l->port != 0 && l->port != d->port)
@@ -326,7 +328,7 @@ pick_listener(const gwr_table *t, const gwr_decision *d)
             continue;
         long spec = 0;
         if (l->hostname.len != 0) {
-            if (!gwr_hostname__wildcard_match(l->hostname, d->host))
+            if (!gwr_hostname__wildcard_match(l->hostname, name))
                 continue;
             spec = (long)gwr_hostname__specificity(l->hostname);
         }
@@ -343,10 +345,23 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
 {
     d->match = NULL;
     d->rule = NULL;
-    const tbl_listener *l = pick_listener(t, d);
-    d->listener = l;
+    const tbl_listener *l = pick_listener(t, d, d->host);
     if (l == NULL)
         return GWR_OK;        /* §3.1 step 4: no listener for this host */
+    if (GWR_UNLIKELY(d->sni_state != DEC_SNI_NONE)) {
+        /* §3.1 step 5: over TLS the server name chose the listener, and
+         * the Host must land on that same one. A Host another listener
+         * takes more specifically, or one the server name's listener does
+         * not take at all, is misdirected: 421, so that the client retries
+         * on a connection of its own (RFC 9110 §15.5.20). */
+        const tbl_listener *by_sni = d->sni_state == DEC_SNI_NAME
+                                         ? pick_listener(t, d, d->sni) : NULL;
+        if (by_sni != l) {
+            d->status = 421;
+            return GWR_OK;
+        }
+    }
+    d->listener = l;
     /* Listener isolation (§3.1 step 3): only this listener's routes.
      * The intake hashed the host and the path (lib/scan.h). */
     const gwr_path_keys *ph = &d->pkeys;

@@ -536,10 +536,11 @@ labels(gwr_str s)
     return n;
 }
 
-/* 0 when l cannot take the request; else larger = more specific:
- * exact hostname > wildcard with more labels right of '*' > no hostname. */
+/* 0 when l cannot take the request for host name `name` (its Host, or
+ * its TLS server name); else larger = more specific: exact hostname >
+ * wildcard with more labels right of '*' > no hostname. */
 static size_t
-listener_rank(const ref_listener *l, const gwr_decision *d)
+listener_rank(const ref_listener *l, const gwr_decision *d, gwr_str name)
 {
     if (l->gl == NULL)
         return 1;                 /* implicit: every port, scheme, host */
@@ -554,20 +555,20 @@ listener_rank(const ref_listener *l, const gwr_decision *d)
         return 1;
     if (h.len > 2 && h.ptr[0] == '*' && h.ptr[1] == '.') {
         gwr_str suffix = { h.ptr + 1, h.len - 1 };    /* ".s" */
-        if (d->host.len > suffix.len && gwr_str__ends_with(d->host, suffix))
+        if (name.len > suffix.len && gwr_str__ends_with(name, suffix))
             return 2 + labels(suffix);
         return 0;
     }
-    return gwr_str__eq(h, d->host) ? SIZE_MAX : 0;
+    return gwr_str__eq(h, name) ? SIZE_MAX : 0;
 }
 
 static const ref_listener *
-select_listener(const gwr_refmatch *rm, const gwr_decision *d)
+select_listener(const gwr_refmatch *rm, const gwr_decision *d, gwr_str name)
 {
     const ref_listener *best = NULL;
     size_t best_rank = 0;
     for (size_t i = 0; i < rm->n_listeners; i++) {
-        size_t r = listener_rank(&rm->listeners[i], d);
+        size_t r = listener_rank(&rm->listeners[i], d, name);
         if (r > best_rank) {      /* ties: the first listener */
             best = &rm->listeners[i];
             best_rank = r;
@@ -929,7 +930,15 @@ run(const gwr_refmatch *rm, gwr_refmatch *collect, const gwr_request *req,
         return GWR_OK;
     }
     if (rc == GWR_OK) {
-        const ref_listener *l = select_listener(rm, d);
+        const ref_listener *l = select_listener(rm, d, d->host);
+        /* §3.1 step 5: with a TLS server name, the Host's listener must be
+         * the one the server name selects (none for a malformed one). */
+        if (l != NULL && d->sni_state != DEC_SNI_NONE &&
+            (d->sni_state == DEC_SNI_BAD || select_listener(rm, d, d->sni) != l)) {
+            d->result = GWR_RESULT_RESPOND;
+            d->status = 421;
+            return GWR_OK;
+        }
         if (lout != NULL)
             *lout = l;
         ref_cand best;

@@ -451,6 +451,12 @@ struct gwr_decision {
      * request, so intake copies nothing. */
     gwr_str method, scheme, host_raw, host, path, query;
     int has_query;
+    /* The TLS server name of an https request, normalized like the Host
+     * (gwr_dec__intake): DEC_SNI_NONE (none given, or not https),
+     * DEC_SNI_NAME (sni views it) or DEC_SNI_BAD (not a host name: it
+     * selects no listener). */
+    int sni_state;
+    gwr_str sni;
     int no_copy;              /* GWR_REQ_NO_COPY: the request outlives
                                  the decision's use of it */
     int grpc;                 /* recognised as gRPC (gwr_dec__intake) */
@@ -527,6 +533,15 @@ int gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d);
 
 /* Only a POST can be a gRPC call: the intake's inline pre-test and the
  * recognizer's first condition. */
+enum { DEC_SNI_NONE = 0, DEC_SNI_NAME, DEC_SNI_BAD };
+
+/* The request came over TLS (scheme "https"): HTTPS listeners only. */
+static inline int
+gwr_dec__is_https(gwr_str scheme)
+{
+    return scheme.len == 5 && memcmp(scheme.ptr, "https", 5) == 0;
+}
+
 static inline int
 gwr_dec__is_post(gwr_str method)
 {

@@ -368,6 +368,8 @@ jreq_parse(const char *line, size_t len, jreq *r, const char **err)
             rc = member_str(&j, &r->scheme, &r->scheme_len, key);
         else if (strcmp(key, "id") == 0)
             rc = member_str(&j, &r->id, &r->id_len, key);
+        else if (strcmp(key, "sni") == 0)
+            rc = member_str(&j, &r->sni, &r->sni_len, key);
         else if (strcmp(key, "headers") == 0)
             rc = headers(&j, r);
         else if (strcmp(key, "port") == 0) {
@@ -413,6 +415,7 @@ jreq_free(jreq *r)
     free(r->path);
     free(r->scheme);
     free(r->id);
+    free(r->sni);
     for (size_t i = 0; i < r->n_headers; i++) {
         free(r->hname[i]);
         free(r->hvalue[i]);

@@ -15,6 +15,7 @@ usage(FILE *out)
 {
     fputs("usage: gwroute check [--json] FILE...\n"
           "       gwroute match [--gateway NS/NAME] [--port N] [--scheme S]\n"
+          "                     [--sni NAME] [--explain]\n"
           "                     [-X METHOD --host HOST --path PATH [-H 'N: v']...\n"
           "                      [--id ID]] FILE...\n"
           "       gwroute --version\n"

@@ -19,6 +19,7 @@ typedef struct mopts {
     long port;
     const char *scheme;
     const char *method, *host, *path, *id;
+    const char *sni;          /* --sni: default TLS server name */
     const char *hdr[JREQ_MAX_HEADERS];
     size_t n_hdr;
     cli_explain *explain;     /* --explain */
@@ -245,6 +246,13 @@ route_one(const gwr_table *t, gwr_decision *d, const mopts *mo, size_t seq,
     r.scheme.ptr = jr->scheme ? jr->scheme : mo->scheme;
     r.scheme.len = jr->scheme ? jr->scheme_len : strlen(mo->scheme);
     r.port = (uint32_t)(jr->port > 0 ? jr->port : mo->port);
+    if (jr->sni != NULL) {
+        r.sni.ptr = jr->sni;
+        r.sni.len = jr->sni_len;
+    } else if (mo->sni != NULL) {
+        r.sni.ptr = mo->sni;
+        r.sni.len = strlen(mo->sni);
+    }
     for (size_t i = 0; i < jr->n_headers; i++) {
         hs[i].name.ptr = jr->hname[i];
         hs[i].name.len = jr->hlen[i][0];
@@ -378,7 +386,7 @@ usage_err(const char *msg, const char *arg)
 {
     fprintf(stderr, "gwroute match: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
     fputs("usage: gwroute match [--gateway NS/NAME] [--port N] [--scheme http|https]\n"
-          "                     [--explain]\n"
+          "                     [--sni NAME] [--explain]\n"
           "                     [-X METHOD --host HOST --path 'PATH[?QUERY]'\n"
           "                      [-H 'Name: value']... [--id ID]] FILE...\n", stderr);
     return CLI_EXIT_USAGE;
@@ -406,6 +414,8 @@ cli_match(int argc, char **argv)
             slot = &mo.gateway;
         else if (strcmp(a, "--scheme") == 0)
             slot = &mo.scheme;
+        else if (strcmp(a, "--sni") == 0)
+            slot = &mo.sni;
         else if (strcmp(a, "-X") == 0 || strcmp(a, "--method") == 0)
             slot = &mo.method;
         else if (strcmp(a, "--host") == 0)

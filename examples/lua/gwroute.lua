@@ -95,6 +95,7 @@ typedef struct gwr_request {
     uint32_t port;
     uint32_t flags;
     uint64_t seed;
+    gwr_str sni;
 } gwr_request;
 typedef struct gwr_compile_opts {
     size_t size;
@@ -768,7 +769,9 @@ local function read_decision(d, id)
     return dec
 end
 
--- req: { method, host, path, scheme, port, headers, seed, id }.
+-- req: { method, host, path, scheme, port, headers, seed, id, sni }.
+-- sni: the TLS server name of an https request (nil = none); the Host must
+-- then agree with the listener it selects, else the decision is a 421.
 -- headers: an array of {name, value} pairs, or a map name -> value (a value
 -- may be an array for a repeated header, as ngx.req.get_headers() gives).
 -- Seeding: seed (number or uint64 cdata), else fnv1a(id) as `gwroute match
@@ -786,6 +789,7 @@ local function do_match(tptr, dec, req)
     str(r.scheme, req.scheme or "http")
     str(r.host, req.host)
     str(r.path, req.path or "/")
+    if req.sni ~= nil then str(r.sni, req.sni) end
     local pairs_list = {}
     local h = req.headers
     if h then

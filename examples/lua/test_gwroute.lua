@@ -382,7 +382,7 @@ test("decisions print exactly as gwroute match (tests/data/match)", function()
                     headers = hs,
                     port = r.port or tonumber(args["--port"] or 80),
                     scheme = r.scheme or args["--scheme"] or "http",
-                    id = r.id,
+                    id = r.id, sni = r.sni or args["--sni"],
                     seed = r.id == nil and gwroute.fnv1a("#" .. seq) or nil,
                 })
                 seq = seq + 1

@@ -215,7 +215,8 @@ class _Request(ctypes.Structure):
                 ("headers", ctypes.POINTER(_Header)),
                 ("n_headers", ctypes.c_size_t), ("header_fn", _HEADER_FN),
                 ("header_ud", ctypes.c_void_p), ("port", ctypes.c_uint32),
-                ("flags", ctypes.c_uint32), ("seed", ctypes.c_uint64)]
+                ("flags", ctypes.c_uint32), ("seed", ctypes.c_uint64),
+                ("sni", _Str)]
 
 
 class _CompileOpts(ctypes.Structure):
@@ -924,6 +925,8 @@ class Request:
     """A request as ordinary Python values.
 
     headers: a dict or a list of (name, value) pairs (repeats allowed).
+    sni: the TLS server name of an https request ("" = none); with it the
+    Host must agree with the listener it selects, else 421.
     Seeding: `seed` (int) is used as is; else `id` is hashed with FNV-1a
     exactly as `gwroute match --id` does; else a random seed is drawn in
     Python (os.urandom), so no shared C state is touched by concurrent
@@ -937,6 +940,7 @@ class Request:
     scheme: str = "http"
     seed: Optional[int] = None
     id: Optional[str] = None
+    sni: str = ""
 
     def header_pairs(self) -> List[Tuple[Union[str, bytes],
                                          Union[str, bytes]]]:
@@ -1033,6 +1037,7 @@ def _match(table_ptr: int, pool: _DecisionPool, request, kwargs) -> Decision:
     req.port = int(r.port)
     req.flags = REQ_SEEDED
     req.seed = r.effective_seed()
+    req.sni = v(r.sni or "")
     d = pool.take()
     try:
         _check(lib.table_match(table_ptr, ctypes.byref(req), d),

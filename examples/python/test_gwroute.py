@@ -502,7 +502,7 @@ class CliCases(unittest.TestCase):
                         headers=[tuple(h) for h in r.get("headers", [])],
                         port=r.get("port", int(opts.get("--port", 80))),
                         scheme=r.get("scheme", opts.get("--scheme", "http")),
-                        id=r.get("id"),
+                        id=r.get("id"), sni=r.get("sni", opts.get("--sni", "")),
                         seed=None if "id" in r else g.fnv1a("#%d" % seq))
                     got.append(t.match(req).to_dict())
                 self.assertEqual(got, want)

@@ -70,12 +70,21 @@ typedef struct gwr_request {
      *  mirror sampling. Otherwise 8 random bytes come from the context's
      *  random source per match. */
     uint64_t seed;
+    /** TLS server name (SNI) the connection was accepted with, for an
+     *  https request; empty when the client sent none or for cleartext.
+     *  When given, the listener is chosen by it and the Host must agree:
+     *  a Host that another listener on the port would take, or that the
+     *  SNI's listener does not take, is answered 421 Misdirected Request
+     *  (docs/MATCHING.md "Listener"). Ignored unless the scheme is
+     *  "https". Appended after @c seed: callers built before it read as
+     *  empty. @since 1.0 */
+    gwr_str sni;
 } gwr_request;
 
 /** Initializer: an empty GET of "/" on port 80 would still need @c path. */
 #define GWR_REQUEST_INIT \
     { sizeof(gwr_request), { 0, 0 }, { 0, 0 }, { 0, 0 }, { 0, 0 }, 0, 0, 0, 0, \
-      80, 0, 0 }
+      80, 0, 0, { 0, 0 } }
 
 #ifdef __cplusplus
 }
