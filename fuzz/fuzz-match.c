@@ -12,16 +12,18 @@
  *            0x04 the callback fails after the last header, 0x08 empty
  *            fields as NULL views, 0x10 match twice (decision reuse and
  *            determinism), 0x20 unknown tail in gwr_request.size
- *            (GWR_E_ABI), 0x40 '\0' instead of '\n' as separator
+ *            (GWR_E_ABI), 0x40 '\0' instead of '\n' as separator,
+ *            0x80 a TLS server name follows the target
  *   byte 2   listener port selector (80, 8080, 443, 0 or a raw value)
  *   byte 3   seed byte
- *   then     method SEP scheme SEP host SEP target SEP then header fields
- *            "name:value" SEP ... (every field fuzzed; no ':' = no value)
+ *   then     method SEP scheme SEP host SEP target SEP [sni SEP] then
+ *            header fields "name:value" SEP ... (every field fuzzed; no
+ *            ':' = no value)
  *
  * Every accessor of the decision is read and every byte of every view
  * touched (ASan sees stale or foreign memory); the documented invariants
- * of each result are checked; a seeded request must give the same
- * decision twice.
+ * of each result are checked (a 421 only for an https request with a
+ * server name); a seeded request must give the same decision twice.
  */
 #include "fuzz-common.h"
 #include "fuzz-decision.h"
@@ -56,6 +58,15 @@ static const char *const config_shop[] = {
     "    port: 443\n"
     "    protocol: HTTPS\n"
     "    hostname: secure.example.org\n"
+    "    allowedRoutes:\n"
+    "      namespaces:\n"
+    "        from: All\n"
+    "    tls:\n"
+    "      certificateRefs:\n"
+    "      - name: cert\n"
+    "  - name: tls-any\n"
+    "    port: 443\n"
+    "    protocol: HTTPS\n"
     "    allowedRoutes:\n"
     "      namespaces:\n"
     "        from: All\n"
@@ -791,6 +802,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rq.scheme = field(&rest, sep, null_empty);
     rq.host = field(&rest, sep, null_empty);
     rq.path = field(&rest, sep, null_empty);
+    if (flags & 0x80)
+        rq.sni = field(&rest, sep, null_empty);
     rq.port = port_sel < 4 ? ports[port_sel] : (uint32_t)port_sel * 263u;
     static fz_req hdrs;
     hdrs.n = 0;
@@ -842,6 +855,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int normalized = !(fz_defs[ti].flags & GWR_COMPILE_NO_NORMALIZATION);
     fz_digest a, b;
     match(t, rqp, fz_reused, want, normalized, &a);
+    if (a.status == 421)      /* misdirected: only for a server name over TLS */
+        FUZZ_CHECK(rq.sni.len > 0 && rq.scheme.len == 5 &&
+                   memcmp(rq.scheme.ptr, "https", 5) == 0);
     if (flags & 0x10) {
         /* a fresh decision, then the reused one again: a seeded request
          * decides the same every time */

@@ -469,7 +469,7 @@ gen_config(rng *r, gcase *c)
 /* ---- request generation ---------------------------------------------------- */
 
 typedef struct greq {
-    char method[8], scheme[8], host[96], target[192];
+    char method[8], scheme[8], host[96], target[192], sni[96];
     gwr_header h[6];
     char hbuf[6][2][32];
     size_t nh;
@@ -577,14 +577,31 @@ gen_request(rng *r, const targets *t, greq *q)
             set_header(q, name, PICK(r, hvalues));   /* repeated field */
     }
     q->seed = next(r);
+    /* A TLS server name (§3.1 step 5), most often on https requests: the
+     * Host itself, another configured or unknown name, or a malformed one;
+     * drawn last so that the draws above stay those of earlier versions. */
+    if (chance(r, 40)) {
+        static const char *const odd_sni[] = { "[::1]", "a.example.com:443",
+                                               "a..b", "A.Example.COM." };
+        unsigned sk = (unsigned)below(r, 100);
+        if (sk < 40)
+            snprintf(q->sni, sizeof(q->sni), "%s", q->host);
+        else if (sk < 70 && t->n_hosts > 0)
+            snprintf(q->sni, sizeof(q->sni), "%s",
+                     expand_host(r, t->hosts[below(r, t->n_hosts)], hb, sizeof(hb)));
+        else if (sk < 90)
+            snprintf(q->sni, sizeof(q->sni), "%s", PICK(r, extra_hosts));
+        else
+            snprintf(q->sni, sizeof(q->sni), "%s", PICK(r, odd_sni));
+    }
 }
 
 static void
 print_request(const greq *q)
 {
     fprintf(stderr, "# request: {\"method\":\"%s\",\"host\":\"%s\",\"path\":\"%s\","
-            "\"port\":%u,\"scheme\":\"%s\",\"headers\":[", q->method, q->host,
-            q->target, (unsigned)q->port, q->scheme);
+            "\"port\":%u,\"scheme\":\"%s\",\"sni\":\"%s\",\"headers\":[", q->method,
+            q->host, q->target, (unsigned)q->port, q->scheme, q->sni);
     for (size_t i = 0; i < q->nh; i++)
         fprintf(stderr, "%s[\"%s\",\"%s\"]", i ? "," : "", q->hbuf[i][0],
                 q->hbuf[i][1]);
@@ -666,7 +683,7 @@ env_size(const char *name, size_t dflt)
 
 typedef struct stats {
     size_t configs, rejected, requests, forward, no_route, redirect, respond;
-    size_t grpc_routes;
+    size_t grpc_routes, misdirected;
 } stats;
 
 /* One seed: generate, load, compile both ways, compare n_req requests.
@@ -725,6 +742,7 @@ run_seed(gwr_ctx *ctx, uint64_t seed, size_t n_req, gcase *c, stats *st,
         req.port = q.port;
         req.flags = GWR_REQ_SEEDED;
         req.seed = q.seed;
+        req.sni = (gwr_str){ q.sni, strlen(q.sni) };
         assert_int_equal(gwr_refmatch__match(rm, &req, dr), GWR_OK);
         /* Every other request views the caller's request instead of
          * copying it (q outlives both decisions' use of it here). */
@@ -735,7 +753,10 @@ run_seed(gwr_ctx *ctx, uint64_t seed, size_t n_req, gcase *c, stats *st,
         switch (gwr_decision_result(dc)) {
         case GWR_RESULT_FORWARD: st->forward++; break;
         case GWR_RESULT_REDIRECT: st->redirect++; break;
-        case GWR_RESULT_RESPOND: st->respond++; break;
+        case GWR_RESULT_RESPOND:
+            st->respond++;
+            st->misdirected += gwr_decision_status(dc) == 421;
+            break;
         default: st->no_route++; break;
         }
         if (gwr_decision_rule_index(dc) >= 0 &&
@@ -790,9 +811,10 @@ test_differential_random(void **state)
     for (uint64_t s = first; s < first + n_cfg && failures < 3; s++)
         failures += (size_t)run_seed(ctx, s, n_req, &c, &st, dc, dr);
     fprintf(stderr, "# %zu configs (%zu with a rejected object), %zu requests: "
-            "%zu forward, %zu redirect, %zu respond, %zu no_route; %zu on "
-            "GRPCRoutes\n", st.configs, st.rejected, st.requests, st.forward,
-            st.redirect, st.respond, st.no_route, st.grpc_routes);
+            "%zu forward, %zu redirect, %zu respond (%zu of them 421), %zu "
+            "no_route; %zu on GRPCRoutes\n", st.configs, st.rejected,
+            st.requests, st.forward, st.redirect, st.respond, st.misdirected,
+            st.no_route, st.grpc_routes);
     free(c.yaml.p);
     gwr_decision_free(dc);
     gwr_decision_free(dr);
