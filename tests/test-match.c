@@ -8,6 +8,7 @@
  * match.
  */
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +291,156 @@ test_match_listener_isolation(void **state)
     expect(m(&f, "GET", "x.example.org", "/other", NULL, 80, 1), "on-any", 0);
     /* Wrong port / scheme: no listener. */
     expect(m(&f, "GET", "x.example.org", "/", NULL, 8080, 1), NULL, 0);
+    fx_free(&f);
+}
+
+/* §3.1 step 5: over TLS the server name picks the listener and the Host
+ * must land on the same one (else 421); cleartext ignores the name; a
+ * caller built before gwr_request.sni existed is read without it. */
+static const char sni_routes[] =
+    "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+    "metadata: {name: tls, namespace: ns}\n"
+    "spec:\n"
+    "  gatewayClassName: c\n"
+    "  listeners:\n"
+    "  - {name: plain, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: c}]},"
+    " allowedRoutes: {namespaces: {from: All}}}\n"
+    "  - {name: exact, port: 443, protocol: HTTPS, hostname: exact.example.org,"
+    " tls: {certificateRefs: [{name: c}]}, allowedRoutes: {namespaces: {from: All}}}\n"
+    "  - {name: wild, port: 443, protocol: HTTPS, hostname: '*.example.org',"
+    " tls: {certificateRefs: [{name: c}]}, allowedRoutes: {namespaces: {from: All}}}\n"
+    "  - {name: rpc, port: 443, protocol: HTTPS, hostname: grpc.net,"
+    " tls: {certificateRefs: [{name: c}]}, allowedRoutes: {namespaces: {from: All}}}\n"
+    "  - {name: clear, port: 80, protocol: HTTP, hostname: exact.example.org,"
+    " allowedRoutes: {namespaces: {from: All}}}\n"
+    "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+    "metadata: {name: r-plain, namespace: ns}\n"
+    "spec: {parentRefs: [{name: tls, sectionName: plain}], rules: [{backendRefs: [{name: a, port: 80}]}]}\n"
+    "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+    "metadata: {name: r-exact, namespace: ns}\n"
+    "spec: {parentRefs: [{name: tls, sectionName: exact}], rules: [{backendRefs: [{name: a, port: 80}]}]}\n"
+    "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+    "metadata: {name: r-wild, namespace: ns}\n"
+    "spec: {parentRefs: [{name: tls, sectionName: wild}], rules: [{backendRefs: [{name: a, port: 80}]}]}\n"
+    "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+    "metadata: {name: r-clear, namespace: ns}\n"
+    "spec: {parentRefs: [{name: tls, sectionName: clear}], rules: [{backendRefs: [{name: a, port: 80}]}]}\n"
+    "---\napiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\n"
+    "metadata: {name: g-rpc, namespace: ns}\n"
+    "spec: {parentRefs: [{name: tls, sectionName: rpc}],"
+    " rules: [{backendRefs: [{name: c, port: 80}]}]}\n";
+
+static const gwr_decision *
+sni_match(fixture *f, const char *scheme, uint32_t port, const char *host,
+          const char *sni)
+{
+    gwr_request r = GWR_REQUEST_INIT;
+    r.scheme = S(scheme);
+    r.host = S(host);
+    r.path = S("/x");
+    r.port = port;
+    if (sni != NULL)
+        r.sni = S(sni);
+    r.flags = GWR_REQ_SEEDED;
+    assert_int_equal(gwr_table_match(f->t, &r, f->d), GWR_OK);
+    return f->d;
+}
+
+static void
+expect_misdirected(const gwr_decision *d)
+{
+    assert_int_equal(gwr_decision_result(d), GWR_RESULT_RESPOND);
+    assert_int_equal(gwr_decision_status(d), 421);
+    assert_null(gwr_decision_backend(d));
+    assert_int_equal(gwr_decision_route_name(d).len, 0);
+    assert_int_equal(gwr_decision_rule_index(d), -1);
+}
+
+static void
+test_match_tls_server_name(void **state)
+{
+    (void)state;
+    fixture f;
+    memset(&f, 0, sizeof(f));
+    assert_int_equal(gwr_ctx_new(&f.ctx, NULL, NULL, NULL), GWR_OK);
+    assert_int_equal(build(f.ctx, sni_routes, "ns", "tls", &f.t), GWR_OK);
+    assert_int_equal(gwr_decision_new(&f.d, f.ctx), GWR_OK);
+    /* Server name and Host agree: routed on that listener. */
+    expect(sni_match(&f, "https", 443, "exact.example.org", "exact.example.org"), "r-exact", 0);
+    expect(sni_match(&f, "https", 443, "a.example.org", "a.example.org"), "r-wild", 0);
+    expect(sni_match(&f, "https", 443, "other.net", "other.net"), "r-plain", 0);
+    /* Different names that select the same listener are fine. */
+    expect(sni_match(&f, "https", 443, "b.example.org", "a.example.org"), "r-wild", 0);
+    expect(sni_match(&f, "https", 443, "one.net", "two.net"), "r-plain", 0);
+    /* Both normalized like a Host: case, one trailing dot, Host port. */
+    expect(sni_match(&f, "https", 443, "Exact.Example.ORG:443", "EXACT.example.org."),
+           "r-exact", 0);
+    /* The Host has a more specific listener than the server name's. */
+    expect_misdirected(sni_match(&f, "https", 443, "exact.example.org", "a.example.org"));
+    expect_misdirected(sni_match(&f, "https", 443, "a.example.org", "other.net"));
+    /* The server name's listener does not take the Host; another does. */
+    expect_misdirected(sni_match(&f, "https", 443, "other.net", "exact.example.org"));
+    expect_misdirected(sni_match(&f, "https", 443, "other.net", "a.example.org"));
+    /* Not a host name (port, IPv6 literal, empty label, space): it selects
+     * no listener, so any Host some listener takes is misdirected. */
+    static const char *const bad[] = { "exact.example.org:443", "[::1]",
+                                       "a..example.org", "a b.example.org",
+                                       ".example.org" };
+    for (size_t i = 0; i < GWR_ARRAY_LEN(bad); i++)
+        expect_misdirected(sni_match(&f, "https", 443, "exact.example.org", bad[i]));
+    /* No listener for the Host at all: 404, whatever the server name. */
+    expect(sni_match(&f, "https", 8443, "exact.example.org", "exact.example.org"), NULL, 0);
+    /* No server name: the Host alone chooses, as before. */
+    expect(sni_match(&f, "https", 443, "exact.example.org", NULL), "r-exact", 0);
+    expect(sni_match(&f, "https", 443, "exact.example.org", ""), "r-exact", 0);
+    /* Cleartext ignores it (and so does an empty scheme, read as http). */
+    expect(sni_match(&f, "http", 80, "exact.example.org", "other.net"), "r-clear", 0);
+    expect(sni_match(&f, "", 80, "exact.example.org", "[::1]"), "r-clear", 0);
+
+    /* A gRPC call that is misdirected answers 421 itself: no gRPC status
+     * stands for it, so the host sends the HTTP status (the client retries
+     * on a new connection, RFC 9110 §15.5.20). */
+    gwr_header ct = { S("content-type"), S("application/grpc") };
+    gwr_request g = GWR_REQUEST_INIT;
+    g.method = S("POST");
+    g.scheme = S("https");
+    g.host = S("exact.example.org");
+    g.path = S("/pkg.Svc/Get");
+    g.headers = &ct;
+    g.n_headers = 1;
+    g.port = 443;
+    g.sni = S("other.net");
+    assert_int_equal(gwr_table_match(f.t, &g, f.d), GWR_OK);
+    expect_misdirected(f.d);
+    assert_int_equal(gwr_decision_grpc(f.d), 1);
+    assert_int_equal(gwr_decision_grpc_status(f.d), GWR_GRPC_NONE);
+    g.sni = S("grpc.net");
+    g.host = S("grpc.net");
+    assert_int_equal(gwr_table_match(f.t, &g, f.d), GWR_OK);
+    expect(f.d, "g-rpc", 0);
+
+    /* A caller built before the field existed: its struct ends at seed, and
+     * whatever follows in its memory is not read (here a server name that
+     * would misdirect the request). */
+    gwr_request old = GWR_REQUEST_INIT;
+    old.size = offsetof(gwr_request, seed) + sizeof(uint64_t);
+    old.scheme = S("https");
+    old.host = S("exact.example.org");
+    old.path = S("/x");
+    old.port = 443;
+    old.sni = S("other.net");
+    assert_int_equal(gwr_table_match(f.t, &old, f.d), GWR_OK);
+    expect(f.d, "r-exact", 0);
+    /* With GWR_REQ_NO_COPY the decision views the same request. */
+    gwr_request nc = GWR_REQUEST_INIT;
+    nc.scheme = S("https");
+    nc.host = S("a.example.org");
+    nc.path = S("/x");
+    nc.port = 443;
+    nc.sni = S("A.EXAMPLE.ORG");
+    nc.flags = GWR_REQ_NO_COPY;
+    assert_int_equal(gwr_table_match(f.t, &nc, f.d), GWR_OK);
+    expect(f.d, "r-wild", 0);
     fx_free(&f);
 }
 
@@ -1027,6 +1178,7 @@ main(void)
         cmocka_unit_test(test_match_precedence_rows),
         cmocka_unit_test(test_match_precedence_across_routes),
         cmocka_unit_test(test_match_listener_isolation),
+        cmocka_unit_test(test_match_tls_server_name),
         cmocka_unit_test(test_match_decision_content),
         cmocka_unit_test(test_match_no_copy_views),
         cmocka_unit_test(test_match_prefix_and_suffix_offsets),
