@@ -29,6 +29,7 @@ static const char *const features[] = {
     "HTTPRouteBackendTimeout",
     "HTTPRouteBackendURLRewrite",
     "HTTPRouteDestinationPortMatching",
+    "HTTPRouteHTTPSListenerDetectMisdirectedRequests",
     "HTTPRouteHostRewrite",
     "HTTPRouteMethodMatching",
     "HTTPRouteNamedRouteRule",
