@@ -104,6 +104,68 @@ test_generated(void **state)
     assert_int_equal(gwr_engine_cancel(f->e, id), GWR_E_NOT_FOUND);
 }
 
+/* A Host on another listener than the TLS server name's: the decision is
+ * a 421, which the engine answers itself, as plain HTTP also for a gRPC
+ * call (no gRPC status stands for it), without connecting anywhere. */
+static void
+test_misdirected(void **state)
+{
+    fx *f = *state;
+    static const char yaml[] =
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+        "metadata: {name: gw, namespace: ns}\n"
+        "spec:\n  gatewayClassName: c\n  listeners:\n"
+        "  - {name: named, port: 443, protocol: HTTPS, hostname: a.test,"
+        " tls: {certificateRefs: [{name: c}]}}\n"
+        "  - {name: rest, port: 443, protocol: HTTPS,"
+        " tls: {certificateRefs: [{name: c}]}}\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: ns}\n"
+        "spec: {ports: [{port: 80}]}\n"
+        "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+        "metadata: {name: r, namespace: ns}\n"
+        "spec: {parentRefs: [{name: gw}], rules: [{backendRefs: [{name: s, port: 80}]}]}\n";
+    gwr_ctx *ctx = NULL;
+    gwr_config *cfg = NULL;
+    gwr_table *t = NULL;
+    assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
+    assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
+    gwr_str text = { yaml, sizeof(yaml) - 1 }, src = GWR_STR_LIT("misdirected.yaml");
+    assert_int_equal(gwr_config_add_text(cfg, GWR_FORMAT_YAML, text, src), GWR_OK);
+    assert_int_equal(gwr_table_compile(&t, cfg, NULL), GWR_OK);
+    gwr_config_free(cfg);
+    gwr_header ct = { GWR_STR_LIT("content-type"), GWR_STR_LIT("application/grpc") };
+    for (int grpc = 0; grpc < 2; grpc++) {
+        gwr_request r = GWR_REQUEST_INIT;
+        r.method = grpc ? (gwr_str)GWR_STR_LIT("POST") : (gwr_str)GWR_STR_LIT("GET");
+        r.scheme = (gwr_str)GWR_STR_LIT("https");
+        r.host = (gwr_str)GWR_STR_LIT("a.test");
+        r.path = grpc ? (gwr_str)GWR_STR_LIT("/pkg.Svc/Get") : (gwr_str)GWR_STR_LIT("/x");
+        r.headers = &ct;
+        r.n_headers = (size_t)grpc;
+        r.port = 443;
+        r.sni = (gwr_str)GWR_STR_LIT("b.test");
+        assert_int_equal(gwr_table_match(t, &r, f->d), GWR_OK);
+        assert_int_equal(gwr_decision_status(f->d), 421);
+        assert_int_equal(gwr_decision_grpc(f->d), grpc);
+        uint64_t id = 0;
+        assert_int_equal(gwr_engine_submit(f->e, f->d, &id), GWR_OK);
+        const sim_rec *rec = sim_last(&f->s, SIM_RESPOND);
+        assert_non_null(rec);
+        assert_int_equal(rec->id, id);
+        assert_int_equal(rec->status, 421);
+        assert_int_equal(rec->n_headers, 0);
+        assert_int_equal(sim_count(&f->s, SIM_CONNECT), 0);
+        assert_int_equal(gwr_engine_exchange_count(f->e), 0);
+        /* The same request with the matching server name is forwarded. */
+        r.sni = (gwr_str)GWR_STR_LIT("a.test");
+        assert_int_equal(gwr_table_match(t, &r, f->d), GWR_OK);
+        assert_int_equal(gwr_decision_result(f->d), GWR_RESULT_FORWARD);
+    }
+    gwr_decision_reset(f->d);
+    gwr_table_unref(t);
+    gwr_ctx_free(ctx);
+}
+
 /* ---- generated answers to gRPC calls ------------------------------------ */
 
 /* Match a POST to path on grpc.test with this Content-Type (NULL: none):
@@ -1026,6 +1088,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_generated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_misdirected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grpc_no_route, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grpc_no_backend, setup,
                                         teardown),
