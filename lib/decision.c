@@ -270,10 +270,9 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
      * cannot fail: joined header values, decoded query names / values,
      * the normalized host and TLS server name (each at most its length +
      * 1, one after the other) and path (at most 3 bytes per input byte). */
-    size_t sni_room = r->sni.len ? r->sni.len + 1 : 0;
     if ((rc = gwr_dec__buf_reserve(&d->joinbuf, values + 1)) != GWR_OK ||
         (rc = gwr_dec__buf_reserve(&d->qbuf, 2 * r->path.len + 2)) != GWR_OK ||
-        (rc = gwr_dec__buf_reserve(&d->hostbuf, r->host.len + 1 + sni_room)) != GWR_OK ||
+        (rc = gwr_dec__buf_reserve(&d->hostbuf, r->host.len + r->sni.len + 2)) != GWR_OK ||
         (rc = gwr_dec__buf_reserve(&d->pathbuf, 3 * r->path.len + 2)) != GWR_OK)
         return rc;
     /* An empty method / scheme reads as "GET" / "http". */
@@ -303,8 +302,8 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
     }
     d->host = host;
     d->sni_state = DEC_SNI_NONE;
-    if (GWR_UNLIKELY(sni_room > 0) && gwr_dec__is_https(d->scheme))
-        intake_sni(d, r->sni, d->hostbuf.ptr + r->host.len + 1, sni_room);
+    if (GWR_UNLIKELY(r->sni.len > 0) && gwr_dec__is_https(d->scheme))
+        intake_sni(d, r->sni, d->hostbuf.ptr + r->host.len + 1, r->sni.len + 1);
     /* The path likewise: nearly every request path is plain and normal,
      * checked, split from its query and hashed in one pass. */
     gwr_str path, query;
@@ -395,11 +394,11 @@ gwr_table_match(const gwr_table *table, const gwr_request *req,
     if (rc == GWR_OK)
         rc = gwr_match__find(t, d);
     if (rc == GWR_OK) {
-        if (d->match == NULL && d->status == 421) {
-            d->result = GWR_RESULT_RESPOND;   /* misdirected (the walk) */
-            return GWR_OK;
-        }
         if (d->match == NULL) {
+            if (d->status == 421) {
+                d->result = GWR_RESULT_RESPOND;   /* misdirected (the walk) */
+                return GWR_OK;
+            }
             d->result = GWR_RESULT_NO_ROUTE;
             d->status = 404;
             return GWR_OK;

@@ -18,9 +18,13 @@
 #if defined(__GNUC__)
 #  define GWR_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #  define GWR_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#  define GWR_COLD __attribute__((cold, noinline))
+#  define GWR_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #  define GWR_PRINTF(a, b)
 #  define GWR_UNLIKELY(x) (x)
+#  define GWR_COLD
+#  define GWR_ALWAYS_INLINE inline
 #endif
 
 /* An intended fall-through between switch labels (gcc accepts a comment,

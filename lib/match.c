@@ -312,8 +312,9 @@ search_bucket(gwr_decision *d, const tbl_bucket *b, const gwr_path_keys *ph)
 }
 
 /* §3.1 steps 1-2: the listener on the request's port and protocol whose
- * hostname takes `name` most specifically (NULL: none). */
-static const tbl_listener *
+ * hostname takes `name` most specifically (NULL: none). Inlined into the
+ * walk even though misdirected() calls it too. */
+static GWR_ALWAYS_INLINE const tbl_listener *
 pick_listener(const gwr_table *t, const gwr_decision *d, gwr_str name)
 {
     const tbl_listener *best = NULL;
@@ -340,6 +341,20 @@ pick_listener(const gwr_table *t, const gwr_decision *d, gwr_str name)
     return best;
 }
 
+/* §3.1 step 5: over TLS the server name chose the listener, and the
+ * Host must land on that same one (l, the Host's). A Host another listener
+ * takes more specifically, or one the server name's listener does not
+ * take at all, is misdirected: 421, so that the client retries on a
+ * connection of its own (RFC 9110 §15.5.20). Cold: only requests that
+ * carry a server name over TLS come here. */
+static GWR_COLD int
+misdirected(const gwr_table *t, const gwr_decision *d, const tbl_listener *l)
+{
+    const tbl_listener *by_sni = d->sni_state == DEC_SNI_NAME
+                                     ? pick_listener(t, d, d->sni) : NULL;
+    return by_sni != l;
+}
+
 int
 gwr_match__find(const gwr_table *t, gwr_decision *d)
 {
@@ -348,18 +363,9 @@ gwr_match__find(const gwr_table *t, gwr_decision *d)
     const tbl_listener *l = pick_listener(t, d, d->host);
     if (l == NULL)
         return GWR_OK;        /* §3.1 step 4: no listener for this host */
-    if (GWR_UNLIKELY(d->sni_state != DEC_SNI_NONE)) {
-        /* §3.1 step 5: over TLS the server name chose the listener, and
-         * the Host must land on that same one. A Host another listener
-         * takes more specifically, or one the server name's listener does
-         * not take at all, is misdirected: 421, so that the client retries
-         * on a connection of its own (RFC 9110 §15.5.20). */
-        const tbl_listener *by_sni = d->sni_state == DEC_SNI_NAME
-                                         ? pick_listener(t, d, d->sni) : NULL;
-        if (by_sni != l) {
-            d->status = 421;
-            return GWR_OK;
-        }
+    if (GWR_UNLIKELY(d->sni_state != DEC_SNI_NONE) && misdirected(t, d, l)) {
+        d->status = 421;
+        return GWR_OK;
     }
     d->listener = l;
     /* Listener isolation (§3.1 step 3): only this listener's routes.
