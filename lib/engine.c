@@ -925,6 +925,19 @@ gwr_engine_exchange_count(const gwr_engine *e)
 }
 
 uint64_t
+gwr_engine_exchange_of(const gwr_engine *e, uint64_t id)
+{
+    if (e == NULL || id == 0)
+        return 0;
+    /* One map holds every live id (exchange, connection, attempt) and
+     * points at its exchange; a stale entry no longer matches. */
+    const eng_x *x = map_get(e, id);
+    if (x == NULL || (id != x->id && id != x->conn_id && id != x->xid))
+        return 0;
+    return x->id;
+}
+
+uint64_t
 gwr_engine_response_source(const gwr_engine *e, uint64_t exchange_id)
 {
     if (e == NULL)

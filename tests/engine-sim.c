@@ -222,6 +222,7 @@ cb_connect(const gwr_backend *be, uint32_t proto, uint64_t conn_id, void *ud)
     sim *s = ud;
     sim_rec *r = rec(s, SIM_CONNECT);
     r->id = conn_id;
+    r->exchange = gwr_engine_exchange_of(s->e, conn_id);
     r->proto = proto;
     copy_str(r->backend, sizeof(r->backend), gwr_backend_name(be));
     maybe_reenter(s, SIM_CONNECT);
@@ -238,6 +239,7 @@ cb_send(uint64_t conn_id, uint64_t xid, const gwr_upstream *u, void *ud)
     r->id = xid;
     r->conn = conn_id;
     r->exchange = gwr_upstream_exchange_id(u);
+    r->owner = gwr_engine_exchange_of(s->e, xid);
     r->attempt = gwr_upstream_attempt(u);
     r->proto = gwr_upstream_protocol(u);
     copy_str(r->backend, sizeof(r->backend),

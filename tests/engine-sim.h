@@ -29,7 +29,9 @@ typedef struct sim_rec {
     uint64_t id;            /* TIMER: deadline; CONNECT: conn_id;
                                SEND: xid; RESPOND: exchange; CANCEL: id */
     uint64_t conn;          /* SEND: conn_id */
-    uint64_t exchange;      /* SEND, MIRROR: gwr_upstream_exchange_id */
+    uint64_t exchange;      /* SEND, MIRROR: gwr_upstream_exchange_id;
+                               CONNECT: gwr_engine_exchange_of(conn_id) */
+    uint64_t owner;         /* SEND: gwr_engine_exchange_of(xid) */
     uint32_t proto;
     uint32_t attempt;
     int status;             /* RESPOND */

@@ -409,6 +409,14 @@ test_forward(void **state)
     const sim_rec *c = sim_last(&f->s, SIM_CONNECT);
     assert_string_equal(c->backend, "a");
     assert_int_equal(c->proto, GWR_BACKEND_HTTP);
+    /* Inside connect the host can tell which exchange asked for it. */
+    assert_int_equal(c->exchange, id);
+    uint64_t conn = c->id;
+    assert_int_equal(gwr_engine_exchange_of(f->e, conn), id);
+    assert_int_equal(gwr_engine_exchange_of(f->e, id), id);
+    assert_int_equal(gwr_engine_exchange_of(f->e, 0), 0);
+    assert_int_equal(gwr_engine_exchange_of(f->e, id + conn + 1000), 0);
+    assert_int_equal(gwr_engine_exchange_of(NULL, id), 0);
     assert_int_equal(gwr_engine_exchange_count(f->e), 1);
     /* No timeout configured: no timer at all. */
     assert_int_equal(gwr_engine_next_deadline(f->e), UINT64_MAX);
@@ -417,6 +425,8 @@ test_forward(void **state)
     const sim_rec *s = sim_last(&f->s, SIM_SEND);
     assert_string_equal(s->path, "/plain");
     assert_int_equal(s->exchange, id);
+    assert_int_equal(s->owner, id);
+    assert_int_equal(gwr_engine_exchange_of(f->e, xid), id);
     assert_int_equal(s->attempt, 0);
     /* Events in the wrong state, or twice. */
     assert_int_equal(gwr_engine_on_connected(f->e, s->conn, 0), GWR_E_STATE);
@@ -433,6 +443,10 @@ test_forward(void **state)
     assert_int_equal(sim_count(&f->s, SIM_CANCEL), 0);
     assert_int_equal(gwr_engine_on_body_done(f->e, xid), GWR_E_NOT_FOUND);
     assert_int_equal(gwr_engine_on_error(f->e, xid, -1), GWR_E_NOT_FOUND);
+    /* The exchange ended: none of its ids is known any more. */
+    assert_int_equal(gwr_engine_exchange_of(f->e, id), 0);
+    assert_int_equal(gwr_engine_exchange_of(f->e, conn), 0);
+    assert_int_equal(gwr_engine_exchange_of(f->e, xid), 0);
 }
 
 static void
@@ -757,9 +771,12 @@ test_retry_connection_errors(void **state)
     fx *f = *state;
     /* attempts 3: connect failure, reset before the head, connect
      * failure, reset: retries exhausted on connection errors give 503. */
-    submit(f, "/retry", GWR_OK);
+    uint64_t id = submit(f, "/retry", GWR_OK);
     const sim_rec *c = sim_last(&f->s, SIM_CONNECT);
+    uint64_t first = c->id;
     assert_int_equal(gwr_engine_on_connected(f->e, c->id, -111), GWR_OK);
+    /* A failed connection is forgotten at once. */
+    assert_int_equal(gwr_engine_exchange_of(f->e, first), 0);
     assert_false(cancelled(&f->s, c->id));
     assert_int_equal(sim_run_until(&f->s, 1100), GWR_OK);
     uint64_t xid = connect_last(f);
@@ -777,6 +794,10 @@ test_retry_connection_errors(void **state)
     assert_int_equal(r->status, 503);
     assert_int_equal(r->at, 1700);
     assert_int_equal(sim_count(&f->s, SIM_CONNECT), 4);
+    /* Every connect, the retries' from the timer too, named the exchange. */
+    for (size_t i = 0; i < f->s.n; i++)
+        if (f->s.recs[i].kind == SIM_CONNECT)
+            assert_int_equal(f->s.recs[i].exchange, id);
 }
 
 static void

@@ -269,6 +269,7 @@ uint64_t gwr_engine_next_deadline(const gwr_engine *e);
 size_t gwr_engine_exchange_count(const gwr_engine *e);
 uint64_t gwr_engine_response_source(const gwr_engine *e,
                                     uint64_t exchange_id);
+uint64_t gwr_engine_exchange_of(const gwr_engine *e, uint64_t id);
 uint64_t gwr_upstream_exchange_id(const gwr_upstream *u);
 uint32_t gwr_upstream_attempt(const gwr_upstream *u);
 int gwr_upstream_is_mirror(const gwr_upstream *u);
@@ -1340,6 +1341,15 @@ end
 -- engine generated it (or none yet). Use it inside respond.
 function Engine:response_source(exchange_id)
     local v = C.gwr_engine_response_source(live(self, "engine"), exchange_id)
+    if v == 0 then return nil end
+    return id_num(v)
+end
+
+-- The exchange a connection id (connect) or attempt id (send_request)
+-- belongs to, or an exchange id's own; nil when unknown. Allowed inside
+-- callbacks: in connect it names the client request that asked for it.
+function Engine:exchange_of(id)
+    local v = C.gwr_engine_exchange_of(live(self, "engine"), id)
     if v == 0 then return nil end
     return id_num(v)
 end

@@ -611,7 +611,8 @@ function Sim:set_timer(deadline)
     self.timer = deadline
 end
 function Sim:connect(be, proto, conn_id)
-    self:rec("connect", { backend = be, proto = proto, id = conn_id })
+    self:rec("connect", { backend = be, proto = proto, id = conn_id,
+                          exchange = self.engine:exchange_of(conn_id) })
     return self.connect_now
 end
 function Sim:send_request(conn_id, xid, u)
@@ -688,6 +689,9 @@ test("engine: forward, upstream view, unknown ids", function()
     local c = sim:last("connect")
     eq(c.backend.name, "a")
     eq(c.proto, "http")
+    eq(c.exchange, id, "exchange_of inside connect")
+    eq(eng:exchange_of(c.id), id, "exchange_of")
+    eq(eng:exchange_of(12345678), nil, "unknown id")
     eq(eng:exchange_count(), 1)
     eq(eng:next_deadline(), nil)
     local xid = connect_last(sim, eng)

@@ -391,6 +391,7 @@ _PROTOTYPES = {
     "gwr_engine_next_deadline": (_U64, [_P]),
     "gwr_engine_exchange_count": (_SZ, [_P]),
     "gwr_engine_response_source": (_U64, [_P, _U64]),
+    "gwr_engine_exchange_of": (_U64, [_P, _U64]),
     "gwr_upstream_exchange_id": (_U64, [_P]),
     "gwr_upstream_attempt": (_U32, [_P]),
     "gwr_upstream_is_mirror": (_I, [_P]),
@@ -1945,6 +1946,14 @@ class Engine(_Owner):
         getting; None when the engine generated it (or none yet). Use it
         inside respond."""
         v = _L().engine_response_source(self._live(), exchange_id)
+        return v or None
+
+    def exchange_of(self, id: int) -> Optional[int]:
+        """The exchange a connection id (connect) or attempt id
+        (send_request) belongs to, or an exchange id's own; None when the
+        engine does not know the id. Allowed inside callbacks: in connect
+        it names the client request that asked for the connection."""
+        v = _L().engine_exchange_of(self._live(), id)
         return v or None
 
     @property

@@ -712,7 +712,8 @@ class SimHost:
         self.timer = deadline
 
     def connect(self, backend, protocol, conn_id):
-        self._rec("connect", backend, protocol, conn_id)
+        self._rec("connect", backend, protocol, conn_id,
+                  self.engine.exchange_of(conn_id))
         return self.connect_now
 
     def send_request(self, conn_id, xid, upstream):
@@ -788,6 +789,9 @@ class EngineTests(unittest.TestCase):
         self.assertEqual(c.args[0].name, "a")
         self.assertEqual(c.args[0].port, 8080)
         self.assertEqual(c.args[1], "http")
+        self.assertEqual(c.args[3], xid_ex)     # exchange_of inside connect
+        self.assertEqual(e.exchange_of(c.args[2]), xid_ex)
+        self.assertIsNone(e.exchange_of(12345678))
         self.assertEqual(e.exchange_count(), 1)
         self.assertIsNone(e.next_deadline())
         xid = self.connect_last()

@@ -17,8 +17,9 @@
  * that changes it (submit, on_*, cancel) returns GWR_E_STATE and does
  * nothing; a host that learns of an event synchronously defers it to its
  * loop (a connect callback may instead return 1, "connected now"). The
- * read-only calls gwr_engine_next_deadline(), gwr_engine_exchange_count()
- * and gwr_engine_response_source() are allowed, and gwr_engine_free() is
+ * read-only calls gwr_engine_next_deadline(), gwr_engine_exchange_count(),
+ * gwr_engine_response_source() and gwr_engine_exchange_of() are allowed,
+ * and gwr_engine_free() is
  * deferred until the engine returns to the host.
  *
  * Thread-safety: a gwr_engine belongs to one event-loop thread, like the
@@ -240,6 +241,16 @@ size_t gwr_engine_exchange_count(const gwr_engine *e);
 GWR_API
 uint64_t gwr_engine_response_source(const gwr_engine *e,
                                     uint64_t exchange_id);
+
+/** The exchange an id belongs to: for a connection id (gwr_io.connect) or
+ *  an attempt id (gwr_io.send_request) the exchange that leases it now,
+ *  for an exchange id the exchange itself. Allowed inside callbacks: in
+ *  gwr_io.connect it is how a host ties a connection to the client
+ *  request that asked for it (logs, traces, accounting).
+ *  @return the exchange id; 0 for an id the engine does not know (any
+ *          more), or a NULL @p e. @since 1.0 */
+GWR_API
+uint64_t gwr_engine_exchange_of(const gwr_engine *e, uint64_t id);
 
 /** Exchange the upstream request belongs to.
  *
