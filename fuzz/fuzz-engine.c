@@ -210,6 +210,9 @@ cb_connect(const gwr_backend *be, uint32_t proto, uint64_t conn_id,
     (void)ud;
     new_id(conn_id);
     FUZZ_CHECK(be != NULL && proto <= GWR_BACKEND_WSS);
+    /* The connection is leased by a live exchange, which names itself. */
+    uint64_t x = gwr_engine_exchange_of(H.e, conn_id);
+    FUZZ_CHECK(x != 0 && gwr_engine_exchange_of(H.e, x) == x);
     gwr_str n = gwr_backend_name(be);
     fuzz_touch(n.ptr, n.len);
     reenter();
@@ -229,6 +232,10 @@ cb_send_request(uint64_t conn_id, uint64_t xid, const gwr_upstream *req,
     FUZZ_CHECK(conn_id != 0);
     new_id(xid);
     read_upstream(req);
+    /* Attempt and connection belong to the request's exchange. */
+    uint64_t x = gwr_upstream_exchange_id(req);
+    FUZZ_CHECK(gwr_engine_exchange_of(H.e, xid) == x &&
+               gwr_engine_exchange_of(H.e, conn_id) == x);
     reenter();
     if (H.fail & 0x04)
         return -1;
