@@ -531,8 +531,7 @@ void gwr_dec__reset(gwr_decision *d);
  * reference matcher (lib/refmatch.c). */
 int gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d);
 
-/* Only a POST can be a gRPC call: the intake's inline pre-test and the
- * recognizer's first condition. */
+/* gwr_decision.sni_state. */
 enum { DEC_SNI_NONE = 0, DEC_SNI_NAME, DEC_SNI_BAD };
 
 /* The request came over TLS (scheme "https"): HTTPS listeners only. */
@@ -542,6 +541,8 @@ gwr_dec__is_https(gwr_str scheme)
     return scheme.len == 5 && memcmp(scheme.ptr, "https", 5) == 0;
 }
 
+/* Only a POST can be a gRPC call: the intake's inline pre-test and the
+ * recognizer's first condition. */
 static inline int
 gwr_dec__is_post(gwr_str method)
 {

@@ -19,8 +19,7 @@
  * loop (a connect callback may instead return 1, "connected now"). The
  * read-only calls gwr_engine_next_deadline(), gwr_engine_exchange_count(),
  * gwr_engine_response_source() and gwr_engine_exchange_of() are allowed,
- * and gwr_engine_free() is
- * deferred until the engine returns to the host.
+ * and gwr_engine_free() is deferred until the engine returns to the host.
  *
  * Thread-safety: a gwr_engine belongs to one event-loop thread, like the
  * context it uses; at most one engine per context (the timer callback

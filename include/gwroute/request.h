@@ -75,9 +75,9 @@ typedef struct gwr_request {
      *  When given, the listener is chosen by it and the Host must agree:
      *  a Host that another listener on the port would take, or that the
      *  SNI's listener does not take, is answered 421 Misdirected Request
-     *  (docs/MATCHING.md "Listener"). Ignored unless the scheme is
-     *  "https". Appended after @c seed: callers built before it read as
-     *  empty. @since 1.0 */
+     *  (docs/MATCHING.md "Listener and TLS server name"). Ignored unless
+     *  the scheme is "https". Appended after @c seed: callers built before
+     *  it read as empty. @since 1.0 */
     gwr_str sni;
 } gwr_request;
 
