@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "cors.h"
 #include "path.h"
 #include "select.h"
 #include "table_int.h"
@@ -461,8 +462,19 @@ conv_filters(cstate *c, const gwr_filter *in, size_t n, uint64_t salt,
             TRY(cp(c, f->ext.kind, &o->ext_kind));
             TRY(cp(c, f->ext.name, &o->ext_name));
             break;
+        case GWR_FILTER_CORS: {
+            gwr_cors__policy *p = NULL;
+            int rc = gwr_cors__compile(a, &f->cors, &p);
+            if (rc == GWR_E_INVAL)
+                return fail(c, GWR_E_CONFIG, "a CORS allowOrigins entry the "
+                                             "loader accepted does not parse");
+            TRY(rc);
+            o->cors = p;
+            c->t->header_lookups = 1;   /* Origin and the request fields */
+            break;
+        }
         default:
-            break;                /* CORS: not evaluated by the matcher */
+            break;
         }
     }
     *out = fs;
@@ -723,7 +735,7 @@ conv_route(cstate *c, const gwr_route *r, route_slot *slot)
             TRY(conv_vmatches(c, rm->headers, rm->n_headers, &m->headers));
             m->n_headers = (uint16_t)rm->n_headers;
             if (rm->n_headers > 0)
-                c->t->has_header_preds = 1;
+                c->t->header_lookups = 1;
             slot->matches[slot->n_matches++] = m;
         }
     }

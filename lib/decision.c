@@ -28,7 +28,7 @@ static void dec_clear(gwr_decision *d);
 
 #define DEC_BUFS(d) { &(d)->reqbuf, &(d)->pathbuf, &(d)->hostbuf, \
                       &(d)->joinbuf, &(d)->qbuf, &(d)->hdrbuf, &(d)->upbuf, \
-                      &(d)->locbuf }
+                      &(d)->locbuf, &(d)->corsbuf }
 
 void
 gwr_dec__reset(gwr_decision *d)
@@ -254,11 +254,11 @@ gwr_dec__intake(const gwr_table *t, const gwr_request *r, gwr_decision *d)
         return rc;
     const gwr_header *h = d->rh;
     size_t nh = d->n_rh, values = 0, names = 0;
-    /* The sums size the joined-value buffer of header predicates (values)
-     * and the upstream copy (both, with a NUL each); neither may be
-     * needed. One pass over the fields for both. */
+    /* The sums size the joined-value buffer of header lookups (values:
+     * predicates, the CORS filter) and the upstream copy (both, with a
+     * NUL each); neither may be needed. One pass over the fields for both. */
     int copy = !(r->flags & GWR_REQ_NO_COPY);
-    if (copy || t->has_header_preds)
+    if (copy || t->header_lookups)
         for (size_t i = 0; i < nh; i++) {
             values += h[i].value.len + 1;
             if (copy)

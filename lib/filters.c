@@ -18,6 +18,8 @@
 typedef struct fstate {
     gwr_decision *d;
     int redirect;             /* a RequestRedirect answered */
+    int preflight;            /* a CORS filter answered a preflight */
+    int cors_done;            /* a CORS filter ran: the first one decides */
     int error;                /* 500: a filter could not be applied */
     /* Current upstream path part (no query). */
     gwr_str path;
@@ -277,6 +279,61 @@ apply_redirect(fstate *s, const tbl_filter *f)
     return GWR_OK;
 }
 
+/* Copy v into corsbuf (reserved by apply_cors for every value of the
+ * request): the answer must outlive the request, and the next header
+ * lookup may reuse the joined-value buffer v points into. */
+static gwr_str
+keep_cors(gwr_decision *d, gwr_str v)
+{
+    gwr_buf *b = &d->corsbuf;
+    gwr_str r = { b->ptr + b->len, v.len };
+    if (v.len > 0)
+        memcpy(b->ptr + b->len, v.ptr, v.len);
+    b->len += v.len;
+    b->ptr[b->len++] = '\0';
+    return r;
+}
+
+/* The CORS filter (spec §4.7): a request with an Origin is cross-origin;
+ * OPTIONS with Access-Control-Request-Method too is a preflight, which the
+ * gateway answers itself (finish(): 204), with the policy's fields when
+ * the Origin is allowed and without them when not. An allowed request of
+ * any other kind goes on, with the fields in the response edits. */
+static int
+apply_cors(fstate *s, const gwr_cors__policy *p)
+{
+    gwr_decision *d = s->d;
+    if (p == NULL || s->cors_done)
+        return GWR_OK;
+    s->cors_done = 1;
+    gwr_str origin, method = { "", 0 }, headers = { "", 0 };
+    if (gwr_match__header(d, (gwr_str)GWR_STR_LIT("origin"), &origin) != 1)
+        return GWR_OK;        /* same-origin, or not a browser */
+    int rc = gwr_dec__buf_reserve(&d->corsbuf, d->rh_values + 1);
+    if (rc != GWR_OK)
+        return rc;
+    d->corsbuf.len = 0;
+    int ok = gwr_cors__origin_ok(p, origin);
+    if (ok)
+        origin = keep_cors(d, origin);
+    gwr_str v;
+    if (d->method.len == 7 && memcmp(d->method.ptr, "OPTIONS", 7) == 0 &&
+        gwr_match__header(d, (gwr_str)GWR_STR_LIT("access-control-request-method"),
+                          &v) == 1) {
+        s->preflight = 1;
+        if (ok)
+            method = keep_cors(d, v);
+        if (ok && gwr_match__header(d, (gwr_str)GWR_STR_LIT(
+                                           "access-control-request-headers"), &v) == 1)
+            headers = keep_cors(d, v);
+    }
+    if (!ok)
+        return GWR_OK;
+    size_t n = gwr_cors__fields(p, s->preflight, origin, method, headers,
+                                d->cors_fields);
+    return push_ptrs(d, &d->resp[GWR_HEADERS_SET], d->cors_fields, n);
+}
+
 static int
 run(fstate *s, const tbl_filter *fs, size_t n)
 {
@@ -313,6 +370,9 @@ run(fstate *s, const tbl_filter *fs, size_t n)
                 m->sampled = gwr_select__sample(d->seed, f->salt, f->num, f->den);
             }
             break;
+        case GWR_FILTER_CORS:
+            rc = apply_cors(s, f->cors);
+            break;
         case GWR_FILTER_EXTENSION_REF:
             rc = gwr_dec__reserve(d, &d->exts, d->exts.n + 1, sizeof(dec_ext));
             if (rc == GWR_OK) {
@@ -327,6 +387,8 @@ run(fstate *s, const tbl_filter *fs, size_t n)
         }
         if (rc != GWR_OK)
             return rc;
+        if (s->preflight)
+            break;            /* answered: later filters do not run */
     }
     return GWR_OK;
 }
@@ -389,6 +451,12 @@ finish(fstate *s)
     }
     if (s->redirect) {
         d->result = GWR_RESULT_REDIRECT;
+        d->backend = NULL;
+        return GWR_OK;
+    }
+    if (s->preflight) {
+        d->result = GWR_RESULT_RESPOND;
+        d->status = 204;
         d->backend = NULL;
         return GWR_OK;
     }
@@ -475,7 +543,7 @@ gwr_filters__apply(gwr_decision *d)
         rc = run(&s, rule->filters, rule->n_filters);
         if (rc != GWR_OK)
             return rc;
-        if (s.redirect || s.error)
+        if (s.redirect || s.error || s.preflight)
             return finish(&s);
     }
     /* §5: no backendRefs, or only weight-0 ones, answer 500; so does a

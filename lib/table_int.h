@@ -29,6 +29,7 @@
 #include "gwroute/decision.h"
 #include "gwroute/table.h"
 #include "gwr_private.h"
+#include "cors.h"
 #include "model.h"
 #include "regex.h"
 #include "scan.h"
@@ -144,6 +145,7 @@ typedef struct tbl_filter {
     uint32_t num, den;
     uint64_t salt;            /* MIRROR sampling salt */
     gwr_str ext_group, ext_kind, ext_name;   /* EXTENSION_REF */
+    const struct gwr_cors__policy *cors;     /* CORS */
 } tbl_filter;
 
 typedef struct tbl_bref {
@@ -391,7 +393,9 @@ struct gwr_table {
     gwr_arena arena;
     uint32_t flags;           /* GWR_COMPILE_* */
     uint32_t path_flags;      /* internal GWR_PATH__* */
-    int has_header_preds;     /* some entry matches on a header field */
+    int header_lookups;       /* some entry matches on a header field, or
+                                 a CORS filter reads one: the intake sizes
+                                 the joined-value buffer */
     tbl_listener *listeners;
     size_t n_listeners;
     size_t n_entries;
@@ -490,6 +494,10 @@ struct gwr_decision {
     gwr_buf hdrbuf;           /* header values built by filters */
     gwr_buf upbuf;            /* upstream path */
     gwr_buf locbuf;           /* Location */
+    gwr_buf corsbuf;          /* the request values a CORS answer echoes */
+    /* A CORS answer's response fields (resp[GWR_HEADERS_SET] points at
+     * them): lib/cors.h. */
+    gwr_header cors_fields[GWR_CORS__MAX_FIELDS];
 };
 
 /* The matched rule (NULL: none, or a NULL decision). The walk leaves
