@@ -218,7 +218,8 @@ read_decision(const gwr_decision *d, int normalized)
         FUZZ_CHECK(memchr(loc.ptr, ':', loc.len) != NULL);
         break;
     case GWR_RESULT_RESPOND:
-        FUZZ_CHECK(dg.status == 400 || dg.status == 421 || dg.status == 500);
+        FUZZ_CHECK(dg.status == 204 || dg.status == 400 || dg.status == 421 ||
+                   dg.status == 500);
         FUZZ_CHECK(b == NULL);
         break;
     default:

@@ -28,6 +28,7 @@ static const char *const features[] = {
     "HTTPRouteBackendRequestRedirect",
     "HTTPRouteBackendTimeout",
     "HTTPRouteBackendURLRewrite",
+    "HTTPRouteCORS",
     "HTTPRouteDestinationPortMatching",
     "HTTPRouteHTTPSListenerDetectMisdirectedRequests",
     "HTTPRouteHostRewrite",
