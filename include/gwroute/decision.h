@@ -42,7 +42,8 @@ typedef enum gwr_result {
     GWR_RESULT_NO_ROUTE = 0, /**< nothing matched: answer 404 */
     GWR_RESULT_FORWARD = 1,  /**< send the upstream request to the backend */
     GWR_RESULT_REDIRECT = 2, /**< answer status + Location */
-    GWR_RESULT_RESPOND = 3   /**< answer status (400, 421, 500) without a body */
+    GWR_RESULT_RESPOND = 3   /**< answer status (204, 400, 421, 500) without
+                                  a body, with the response edits */
 } gwr_result;
 
 /** Backend protocol, from the Service port's appProtocol (GEP-1911). */
@@ -113,9 +114,10 @@ GWR_API
 uint32_t gwr_decision_result(const gwr_decision *d);
 
 /** HTTP status the gateway answers itself: 0 for FORWARD, 404 NO_ROUTE,
- *  400 for a rejected path or Host, 421 for a Host on another listener
- *  than the TLS server name's (gwr_request.sni), 500 for a missing or
- *  invalid backend, the redirect code for REDIRECT. @since 1.0 */
+ *  204 for a CORS preflight (its fields are in the response edits), 400
+ *  for a rejected path or Host, 421 for a Host on another listener than
+ *  the TLS server name's (gwr_request.sni), 500 for a missing or invalid
+ *  backend, the redirect code for REDIRECT. @since 1.0 */
 GWR_API
 int gwr_decision_status(const gwr_decision *d);
 
