@@ -166,6 +166,54 @@ test_misdirected(void **state)
     gwr_ctx_free(ctx);
 }
 
+/* A CORS preflight: the engine answers 204 itself, with the policy's
+ * fields (the decision's response edits), and connects nowhere. */
+static void
+test_cors_preflight(void **state)
+{
+    fx *f = *state;
+    static const char yaml[] =
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+        "metadata: {name: r, namespace: ns}\n"
+        "spec:\n  rules:\n  - filters:\n"
+        "    - {type: CORS, cors: {allowOrigins: ['https://app.test'], allowMethods: [PUT]}}\n"
+        "    backendRefs: [{name: s, port: 80}]\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: ns}\n"
+        "spec: {ports: [{port: 80}]}\n";
+    gwr_ctx *ctx = NULL;
+    gwr_config *cfg = NULL;
+    gwr_table *t = NULL;
+    assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
+    assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
+    gwr_str text = { yaml, sizeof(yaml) - 1 }, src = GWR_STR_LIT("cors.yaml");
+    assert_int_equal(gwr_config_add_text(cfg, GWR_FORMAT_YAML, text, src), GWR_OK);
+    assert_int_equal(gwr_table_compile(&t, cfg, NULL), GWR_OK);
+    gwr_config_free(cfg);
+    gwr_header h[] = { { GWR_STR_LIT("origin"), GWR_STR_LIT("https://app.test") },
+                       { GWR_STR_LIT("access-control-request-method"), GWR_STR_LIT("PUT") } };
+    gwr_request r = GWR_REQUEST_INIT;
+    r.method = (gwr_str)GWR_STR_LIT("OPTIONS");
+    r.host = (gwr_str)GWR_STR_LIT("h.test");
+    r.path = (gwr_str)GWR_STR_LIT("/x");
+    r.headers = h;
+    r.n_headers = 2;
+    assert_int_equal(gwr_table_match(t, &r, f->d), GWR_OK);
+    uint64_t id = 0;
+    assert_int_equal(gwr_engine_submit(f->e, f->d, &id), GWR_OK);
+    const sim_rec *rec = sim_last(&f->s, SIM_RESPOND);
+    assert_non_null(rec);
+    assert_int_equal(rec->id, id);
+    assert_int_equal(rec->status, 204);
+    assert_string_equal(rec->headers, "access-control-allow-origin: https://app.test\n"
+                                      "access-control-allow-methods: PUT\n"
+                                      "access-control-max-age: 5\n");
+    assert_int_equal(sim_count(&f->s, SIM_CONNECT), 0);
+    assert_int_equal(gwr_engine_exchange_count(f->e), 0);
+    gwr_decision_reset(f->d);
+    gwr_table_unref(t);
+    gwr_ctx_free(ctx);
+}
+
 /* ---- generated answers to gRPC calls ------------------------------------ */
 
 /* Match a POST to path on grpc.test with this Content-Type (NULL: none):
@@ -1110,6 +1158,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_generated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_misdirected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cors_preflight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grpc_no_route, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grpc_no_backend, setup,
                                         teardown),
