@@ -104,6 +104,24 @@ test_generated(void **state)
     assert_int_equal(gwr_engine_cancel(f->e, id), GWR_E_NOT_FOUND);
 }
 
+/* A table of its own from YAML text (on a context of its own, which the
+ * table keeps alive): for the decisions no simulator table makes. */
+static gwr_table *
+own_table(const char *yaml)
+{
+    gwr_ctx *ctx = NULL;
+    gwr_config *cfg = NULL;
+    gwr_table *t = NULL;
+    assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
+    assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
+    gwr_str text = { yaml, strlen(yaml) }, src = GWR_STR_LIT("test.yaml");
+    assert_int_equal(gwr_config_add_text(cfg, GWR_FORMAT_YAML, text, src), GWR_OK);
+    assert_int_equal(gwr_table_compile(&t, cfg, NULL), GWR_OK);
+    gwr_config_free(cfg);
+    gwr_ctx_free(ctx);
+    return t;
+}
+
 /* A Host on another listener than the TLS server name's: the decision is
  * a 421, which the engine answers itself, as plain HTTP also for a gRPC
  * call (no gRPC status stands for it), without connecting anywhere. */
@@ -124,15 +142,7 @@ test_misdirected(void **state)
         "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
         "metadata: {name: r, namespace: ns}\n"
         "spec: {parentRefs: [{name: gw}], rules: [{backendRefs: [{name: s, port: 80}]}]}\n";
-    gwr_ctx *ctx = NULL;
-    gwr_config *cfg = NULL;
-    gwr_table *t = NULL;
-    assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
-    assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
-    gwr_str text = { yaml, sizeof(yaml) - 1 }, src = GWR_STR_LIT("misdirected.yaml");
-    assert_int_equal(gwr_config_add_text(cfg, GWR_FORMAT_YAML, text, src), GWR_OK);
-    assert_int_equal(gwr_table_compile(&t, cfg, NULL), GWR_OK);
-    gwr_config_free(cfg);
+    gwr_table *t = own_table(yaml);
     gwr_header ct = { GWR_STR_LIT("content-type"), GWR_STR_LIT("application/grpc") };
     for (int grpc = 0; grpc < 2; grpc++) {
         gwr_request r = GWR_REQUEST_INIT;
@@ -163,7 +173,6 @@ test_misdirected(void **state)
     }
     gwr_decision_reset(f->d);
     gwr_table_unref(t);
-    gwr_ctx_free(ctx);
 }
 
 /* A CORS preflight: the engine answers 204 itself, with the policy's
@@ -180,15 +189,7 @@ test_cors_preflight(void **state)
         "    backendRefs: [{name: s, port: 80}]\n"
         "---\napiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: ns}\n"
         "spec: {ports: [{port: 80}]}\n";
-    gwr_ctx *ctx = NULL;
-    gwr_config *cfg = NULL;
-    gwr_table *t = NULL;
-    assert_int_equal(gwr_ctx_new(&ctx, NULL, NULL, NULL), GWR_OK);
-    assert_int_equal(gwr_config_new(&cfg, ctx), GWR_OK);
-    gwr_str text = { yaml, sizeof(yaml) - 1 }, src = GWR_STR_LIT("cors.yaml");
-    assert_int_equal(gwr_config_add_text(cfg, GWR_FORMAT_YAML, text, src), GWR_OK);
-    assert_int_equal(gwr_table_compile(&t, cfg, NULL), GWR_OK);
-    gwr_config_free(cfg);
+    gwr_table *t = own_table(yaml);
     gwr_header h[] = { { GWR_STR_LIT("origin"), GWR_STR_LIT("https://app.test") },
                        { GWR_STR_LIT("access-control-request-method"), GWR_STR_LIT("PUT") } };
     gwr_request r = GWR_REQUEST_INIT;
@@ -211,7 +212,6 @@ test_cors_preflight(void **state)
     assert_int_equal(gwr_engine_exchange_count(f->e), 0);
     gwr_decision_reset(f->d);
     gwr_table_unref(t);
-    gwr_ctx_free(ctx);
 }
 
 /* ---- generated answers to gRPC calls ------------------------------------ */
