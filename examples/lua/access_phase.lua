@@ -38,13 +38,16 @@ function M.access()
         headers = ngx.req.get_headers(),
         port = tonumber(var.server_port),
         scheme = var.scheme,
+        sni = var.ssl_server_name,             -- TLS: 421 when misdirected
         id = var.request_id,                   -- stable weighted choice
     })
     ngx.ctx.gwroute = d
     if d.result == "redirect" then
         return ngx.redirect(d.location, d.status)
     elseif d.result ~= "forward" then
-        return ngx.exit(d.status)              -- 404, 400 or 500
+        -- 404, 400, 421, 500, or 204 for a CORS preflight (its fields
+        -- are response edits: header_filter() adds them)
+        return ngx.exit(d.status)
     end
     local up = d.upstream
     -- The decision lists every upstream header: drop the others, set these.
