@@ -305,6 +305,37 @@ def t_redirect(env):
     check(env.backends.count("a") == 0, "a redirect reached a backend")
 
 
+def t_cors(env):
+    # A preflight is answered by the gateway (204, the policy's fields)
+    # and never reaches a backend; the request that follows is forwarded
+    # and its response gets the fields (docs/MATCHING.md "CORS").
+    before = env.backends.count("a")
+    st, h, data = request(env.proxy.port(), "/cors/x", method="OPTIONS",
+                          headers={"Origin": "https://web.app.test",
+                                   "Access-Control-Request-Method": "PUT"})
+    check(st == 204, "preflight status %d, want 204" % st)
+    check(data == b"", "preflight body %r" % data[:80])
+    check(h["Access-Control-Allow-Origin"] == "https://web.app.test",
+          "allow-origin %r" % h["Access-Control-Allow-Origin"])
+    check(h["Access-Control-Allow-Methods"] == "PUT",
+          "allow-methods %r" % h["Access-Control-Allow-Methods"])
+    check(h["Access-Control-Max-Age"] == "600", "max-age %r" % h["Access-Control-Max-Age"])
+    check(env.backends.count("a") == before, "a preflight reached a backend")
+    st, h, _ = request(env.proxy.port(), "/cors/x", method="OPTIONS",
+                       headers={"Origin": "https://evil.test",
+                                "Access-Control-Request-Method": "PUT"})
+    check(st == 204 and h["Access-Control-Allow-Origin"] is None,
+          "refused origin: %d %r" % (st, h["Access-Control-Allow-Origin"]))
+    st, h, _ = request(env.proxy.port(), "/cors/x", method="PUT", body=b"{}",
+                       headers={"Origin": "https://web.app.test"})
+    check(st == 200, "status %d" % st)
+    check(h["Access-Control-Allow-Origin"] == "https://web.app.test",
+          "allow-origin on the response %r" % h["Access-Control-Allow-Origin"])
+    check(h["Access-Control-Expose-Headers"] == "x-backend",
+          "expose-headers %r" % h["Access-Control-Expose-Headers"])
+    check(env.backends.count("a") == before + 1, "the request did not reach a")
+
+
 def t_rewrite(env):
     st, h, data = request(env.proxy.port(), "/api/users?id=7")
     check(st == 200, "status %d" % st)
@@ -900,7 +931,7 @@ def main():
         return Proxy(exe, [os.path.join(env.tmp, "gateway.yaml"), eps],
                      pick_offset(), env.tmp, ["--backend", legacy])
 
-    tests = [t_routing, t_headers, t_redirect, t_rewrite, t_weights, t_retry,
+    tests = [t_routing, t_headers, t_redirect, t_cors, t_rewrite, t_weights, t_retry,
              t_timeout, t_mirror, t_websocket, t_streaming, t_bad_requests,
              t_failures, t_big, t_h2c, t_grpc_unary, t_grpc_header_match,
              t_grpc_filters_weights, t_grpc_unknown_service, t_grpc_errors,
