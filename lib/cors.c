@@ -9,20 +9,9 @@
 #include "cors.h"
 
 static int
-lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static int
 prefix_ci(gwr_str s, const char *p, size_t n)
 {
-    if (s.len < n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)s.ptr[i]) != p[i])
-            return 0;
-    return 1;
+    return s.len >= n && gwr_str__eq_ci((gwr_str){ s.ptr, n }, (gwr_str){ p, n });
 }
 
 static int
@@ -179,7 +168,7 @@ gwr_cors__compile(gwr_arena *a, const gwr_cors *in, gwr_cors__policy **out)
         if (h == NULL && o->host.len > 0)
             return GWR_E_NOMEM;
         for (size_t k = 0; k < o->host.len; k++)
-            h[k] = (char)lower((unsigned char)h[k]);
+            h[k] = gwr__tolower(h[k]);
         o->host = (gwr_str){ h != NULL ? h : "", o->host.len };
         p->n_origins++;
     }

@@ -317,7 +317,7 @@ apply_cors(fstate *s, const gwr_cors__policy *p)
     if (ok)
         origin = keep_cors(d, origin);
     gwr_str v;
-    if (d->method.len == 7 && memcmp(d->method.ptr, "OPTIONS", 7) == 0 &&
+    if (gwr_str__eq_cstr(d->method, "OPTIONS") &&
         gwr_match__header(d, (gwr_str)GWR_STR_LIT("access-control-request-method"),
                           &v) == 1) {
         s->preflight = 1;
