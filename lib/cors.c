@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cors.h"
+#include "hostname.h"
 
 static int
 prefix_ci(gwr_str s, const char *p, size_t n)
@@ -66,13 +67,14 @@ parse(gwr_str s, int patterns, gwr_cors__origin *o)
         return 0;
     o->port = o->https ? 443 : 80;
     if (i < s.len && s.ptr[i] == ':') {
+        /* The port ends the origin: the Host port rule (1-5 digits, at
+         * most 65535), and here not empty and not 0. */
+        gwr_str digits = { s.ptr + i + 1, s.len - i - 1 };
         uint32_t port = 0;
-        size_t digits = 0;
-        for (i++; i < s.len && s.ptr[i] >= '0' && s.ptr[i] <= '9' && digits < 6; i++, digits++)
-            port = port * 10 + (uint32_t)(s.ptr[i] - '0');
-        if (digits == 0 || digits > 5 || port == 0 || port > 65535)
+        if (!gwr_hostname__port(digits, &port) || port == 0)
             return 0;
         o->port = port;
+        return 1;
     }
     return i == s.len;        /* no path, no list, nothing else */
 }
